@@ -1,0 +1,85 @@
+"""The tokenpatrol service: `create_app()` builds everything (`flask --app app run`, gunicorn)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask.logging import default_handler
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config, errors
+from app.auth import authenticate_request, refuse_remote_clients_in_dev_mode
+from app.errors import HttpsRequired
+from app.extensions import db, limiter, migrate
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "TOKENPATROL_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__, instance_path=instance_path, instance_relative_config=True, static_folder=None
+    )
+    _configure_logging(app)
+    config.load(app, test_config)
+    _bind_extensions(app)
+    _install_request_hooks(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    if not app.config["ROOT_API_KEY"]:
+        log.warning(
+            "DEVELOPMENT MODE: TOKENPATROL_ROOT_API_KEY is not set, so authentication is OFF "
+            "and only loopback clients are answered. Set a root key before exposing this service."
+        )
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY)
+    if app.config["PROXY_COUNT"]:
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def _install_request_hooks(app: Flask) -> None:
+    """Order matters: HTTPS and dev-mode checks, then authentication, then rate limits."""
+    app.before_request(_start_clock)
+    app.before_request(_require_https)
+    app.before_request(refuse_remote_clients_in_dev_mode)
+    app.before_request(authenticate_request)
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import admin, me, system
+
+    for blueprint in (system.bp, me.bp, admin.bp):
+        app.register_blueprint(blueprint)
+
+
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+def _require_https() -> None:
+    """Seed 003: plain HTTP is refused (liveness probes on /health excepted)."""
+    if current_app.config["REQUIRE_HTTPS"] and not request.is_secure and request.path != "/health":
+        raise HttpsRequired("HTTPS is required: plain HTTP requests are refused")
+
+
+def _configure_logging(app: Flask) -> None:
+    """Log through the root logger only (Flask's own handler would print every line twice)."""
+    app.logger.removeHandler(default_handler)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )

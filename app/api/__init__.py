@@ -1,0 +1,1 @@
+"""JSON blueprints: parse -> call a service -> serialise."""

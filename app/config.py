@@ -1,0 +1,123 @@
+"""Configuration defaults, read from `TOKENPATROL_*` environment variables (Flask convention)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "ROOT_API_KEY": None,
+    "DATABASE_URL": None,
+    "SIGNING_KEYS": None,
+    "RATE_LIMITS": "read=1000/hour,write=2000/hour,admin=5000/hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "REQUIRE_HTTPS": False,
+    "PROXY_COUNT": 0,
+    "BASE_URL": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "INVITE_TTL_HOURS": 168,
+    "LAST_USED_RESOLUTION_SECONDS": 60,
+    "SMTP_URL": None,
+    "MAIL_FROM": "tokenpatrol@localhost",
+    "JSON_SORT_KEYS": False,
+}
+
+DEFAULT_RATE_LIMITS = {"read": "1000/hour", "write": "2000/hour", "admin": "5000/hour"}
+RATE_LIMIT_CLASSES = tuple(DEFAULT_RATE_LIMITS)
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults, then the environment, then the test's overrides; then derived values."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("TOKENPATROL")
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _fill_secrets(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app.config["SIGNING_KEYRING"] = parse_signing_keys(app.config["SIGNING_KEYS"])
+    app.config["RATE_LIMIT_TABLE"] = parse_rate_limits(app.config["RATE_LIMITS"])
+
+
+def database_url(app: Flask) -> str:
+    """`TOKENPATROL_DATABASE_URL`, or the embedded SQLite file in the instance folder."""
+    url = app.config["DATABASE_URL"]
+    if url:
+        return str(url)
+    return "sqlite:///" + str(Path(app.instance_path) / "tokenpatrol.sqlite3")
+
+
+def is_embedded_database(app: Flask) -> bool:
+    return not app.config["DATABASE_URL"]
+
+
+def parse_signing_keys(value: object) -> list[tuple[str, bytes]]:
+    """`kid:secret,kid2:secret2` -> [(kid, secret bytes)]: the first signs, all verify."""
+    if not value:
+        return []
+    keys: list[tuple[str, bytes]] = []
+    for item in str(value).split(","):
+        kid, sep, secret = item.strip().partition(":")
+        if not sep or not kid or not secret:
+            raise ValueError("TOKENPATROL_SIGNING_KEYS must look like 'kid:secret,kid2:secret2'")
+        keys.append((kid, secret.encode("utf-8")))
+    return keys
+
+
+def parse_rate_limits(value: object) -> dict[str, str]:
+    """`read=1000/hour,write=2000/hour,admin=5000/hour` -> {class: limit string}."""
+    table = dict(DEFAULT_RATE_LIMITS)
+    for item in str(value or "").split(","):
+        name, sep, limit = item.strip().partition("=")
+        if not item.strip():
+            continue
+        if not sep or name not in RATE_LIMIT_CLASSES or not limit:
+            raise ValueError(
+                "TOKENPATROL_RATE_LIMITS must look like "
+                "'read=1000/hour,write=2000/hour,admin=5000/hour'"
+            )
+        table[name] = limit
+    return table
+
+
+def _fill_secrets(app: Flask) -> None:
+    """Keep a generated SECRET_KEY and signing key in the instance folder when none is configured.
+
+    A key made up at every start would invalidate every `oai_` token at every restart.
+    """
+    if app.config.get("SECRET_KEY") and app.config["SIGNING_KEYS"]:
+        return
+    stored = _instance_secrets(Path(app.instance_path) / "secrets.json")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = stored["secret_key"]
+    if not app.config["SIGNING_KEYS"]:
+        app.config["SIGNING_KEYS"] = f"local:{stored['signing_key']}"
+        app.logger.warning(
+            "TOKENPATROL_SIGNING_KEYS is not set: signing oai_ tokens with a key kept in the "
+            "instance folder (set it explicitly when running several instances)"
+        )
+
+
+def _instance_secrets(path: Path) -> dict[str, str]:
+    """Read the instance secrets, creating them atomically (hard link) if no process has yet."""
+    if not path.exists():
+        stored = {"secret_key": secrets.token_urlsafe(32), "signing_key": secrets.token_urlsafe(32)}
+        draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(stored, handle)
+        try:
+            os.link(draft, path)
+        except FileExistsError:  # another worker starting at the same moment won the race
+            pass
+        finally:
+            draft.unlink()
+    loaded: dict[str, str] = json.loads(path.read_text())
+    return loaded

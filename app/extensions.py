@@ -1,0 +1,61 @@
+"""Extension objects, created unbound here and bound to an app in `create_app`."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+# auth needs the models, which need `db` from this module: import it when a request runs.
+
+
+def _rate_limit_key() -> str:
+    from app.auth import rate_limit_key
+
+    return rate_limit_key()
+
+
+def _scope_limit() -> str:
+    from app.auth import rate_limit_for_principal
+
+    return rate_limit_for_principal()
+
+
+def _unauthenticated() -> bool:
+    from app.auth import is_unauthenticated_request
+
+    return is_unauthenticated_request()
+
+
+# One hourly budget per token across all endpoints, sized by the token's scope (seed 003).
+limiter = Limiter(
+    _rate_limit_key,
+    application_limits=[_scope_limit],
+    application_limits_exempt_when=_unauthenticated,
+    headers_enabled=True,
+)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite enforces ON DELETE CASCADE only when asked; WAL lets readers run beside a writer."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

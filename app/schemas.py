@@ -1,0 +1,220 @@
+"""Request and response shapes. The same models validate requests and generate /openapi.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+PUBLIC_ID_PATTERN = r"^[a-z]{3}_[0-9A-Za-z]{1,40}$"
+
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+DisplayName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+AgentId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ID_PATTERN)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=1024)]
+TokenScope = Literal["read", "read_write", "write", "admin"]
+CanonicalScope = Literal["read", "read_write", "admin"]
+AccountRole = Literal["admin", "user"]
+Role = Literal["root", "admin", "user"]
+
+
+class Request(BaseModel):
+    """Base for request bodies: unknown fields are ignored (clients may send more)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+# --- /me/pats and /me/api-tokens (OpenIndex's camelCase shapes) ---
+
+
+class TokenCreate(Request):
+    name: DisplayName
+    scope: TokenScope
+    expires_at: dt.datetime | None = Field(default=None, alias="expiresAt")
+    agent_id: AgentId | None = Field(default=None, alias="agentId")
+
+
+class TokenRotate(Request):
+    expires_at: dt.datetime | None = Field(default=None, alias="expiresAt")
+
+
+class TokenSummary(Reply):
+    id: str
+    name: str
+    scope: CanonicalScope
+    prefix: str
+    last4: str
+    status: Literal["active", "expired", "revoked"]
+    agent_id: str | None = Field(alias="agentId")
+    created_at: dt.datetime = Field(alias="createdAt")
+    expires_at: dt.datetime | None = Field(alias="expiresAt")
+    last_used_at: dt.datetime | None = Field(alias="lastUsedAt")
+
+
+class TokenCreated(Reply):
+    id: str
+    name: str
+    scope: CanonicalScope
+    token: str
+    agent_id: str | None = Field(alias="agentId")
+    expires_at: dt.datetime | None = Field(alias="expiresAt")
+    created_at: dt.datetime = Field(alias="createdAt")
+
+
+class TokenDeleted(Reply):
+    id: str
+    deleted: Literal[True] = True
+
+
+class AuthCheck(Reply):
+    valid: Literal[True] = True
+    kind: Literal["root", "dev", "pat", "api_token", "user_key"]
+    scope: CanonicalScope
+    role: Role
+    token_id: str | None = Field(alias="tokenId")
+    account_id: str | None = Field(alias="accountId")
+    user_id: str | None = Field(alias="userId")
+    agent_id: str | None = Field(alias="agentId")
+    expires_at: dt.datetime | None = Field(alias="expiresAt")
+
+
+class InviteClaim(Request):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: Password
+    user_id: Identifier | None = Field(default=None, alias="userId")
+
+
+class InviteClaimed(Reply):
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    email: str
+    role: AccountRole
+
+
+class Health(Reply):
+    status: Literal["ok"] = "ok"
+
+
+# --- Admin API (OpenViking's snake_case shapes inside {"status": "ok", "result": ...}) ---
+
+ResultT = TypeVar("ResultT")
+
+
+class Ok(Reply, Generic[ResultT]):
+    status: Literal["ok"] = "ok"
+    result: ResultT
+    time: float
+
+
+class AccountCreate(Request):
+    account_id: Identifier
+    admin_user_id: Identifier
+    admin_email: Email | None = None
+
+
+class AccountCreated(Reply):
+    account_id: str
+    admin_user_id: str
+    user_key: str
+
+
+class AccountInfo(Reply):
+    account_id: str
+    created_at: dt.datetime
+    user_count: int
+
+
+class UserCreate(Request):
+    user_id: Identifier
+    role: AccountRole = "user"
+    email: Email | None = None
+
+
+class UserCreated(Reply):
+    account_id: str
+    user_id: str
+    role: AccountRole
+    user_key: str
+
+
+class UserInfo(Reply):
+    account_id: str
+    user_id: str
+    role: AccountRole
+    email: str | None
+    created_at: dt.datetime
+
+
+class RoleUpdate(Request):
+    role: AccountRole
+
+
+class RoleUpdated(Reply):
+    account_id: str
+    user_id: str
+    role: AccountRole
+
+
+class KeyRegenerated(Reply):
+    user_key: str
+
+
+class Deleted(Reply):
+    deleted: Literal[True] = True
+
+
+class InviteCreate(Request):
+    email: Email
+    account_id: Identifier
+    role: AccountRole = "user"
+
+
+class InviteCreated(Reply):
+    id: str
+    invite_token: str
+    url: str
+    expires_at: dt.datetime
+
+
+class InviteInfo(Reply):
+    id: str
+    email: str
+    account_id: str
+    role: AccountRole
+    status: Literal["pending", "claimed", "revoked", "expired"]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    claimed_user_id: str | None
+
+
+class Settings(Reply):
+    pats_enabled: bool
+
+
+class SettingsUpdate(Request):
+    pats_enabled: bool | None = None
+
+
+class ErrorDetail(Reply):
+    code: str
+    message: str
+
+
+class ErrorEnvelope(Reply):
+    status: Literal["error"] = "error"
+    error: ErrorDetail

@@ -1,0 +1,1 @@
+"""The rules of the service. No request objects here: views parse, services decide."""

@@ -1,0 +1,36 @@
+"""Instance settings changed at run time (in the database, so every worker sees them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.extensions import db
+from app.models import InstanceSetting
+from app.services import audit
+
+DEFAULTS: dict[str, Any] = {"pats_enabled": True}
+
+
+def get(key: str) -> Any:
+    row = db.session.get(InstanceSetting, key)
+    return DEFAULTS[key] if row is None else row.value
+
+
+def all_settings() -> dict[str, Any]:
+    return {key: get(key) for key in DEFAULTS}
+
+
+def update(changes: dict[str, Any], *, actor: str) -> dict[str, Any]:
+    for key, value in changes.items():
+        row = db.session.get(InstanceSetting, key)
+        if row is None:
+            db.session.add(InstanceSetting(key=key, value=value, updated_by=actor))
+        else:
+            row.value, row.updated_by = value, actor
+        audit.record(actor, "settings.update", key, value=value)
+    db.session.commit()
+    return all_settings()
+
+
+def pats_enabled() -> bool:
+    return bool(get("pats_enabled"))

@@ -1,0 +1,51 @@
+"""The `oi` entry point. Every command group loads on demand: `oi scan` stays light."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, attribute, one-line help). Nothing is imported until the command runs.
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("app.cli", "serve", "Run the token service."),
+    "server": ("app.cli", "server", "Server maintenance commands (database)."),
+}
+
+USAGE = "usage: oi COMMAND [ARGS]...\n\ncommands:\n" + "".join(
+    f"  {name:<10} {help_text}\n" for name, (_m, _a, help_text) in LAZY_COMMANDS.items()
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in LAZY_COMMANDS:
+        sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
+        return 2
+    return _run_click(name, rest)
+
+
+def _run_click(name: str, rest: list[str]) -> int:
+    import click
+
+    module_name, attribute, _help = LAZY_COMMANDS[name]
+    command: click.Command = getattr(importlib.import_module(module_name), attribute)
+    try:
+        command.main(rest, prog_name=f"oi {name}", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return 2 if isinstance(error, click.UsageError) else 1
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

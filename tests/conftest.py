@@ -1,0 +1,73 @@
+"""Fixtures: each test gets its own migrated database, app, client and CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support import databases
+from tests.support.api import Api
+from tests.support.log_guard import pytest_configure, pytest_sessionfinish
+
+
+@pytest.fixture(scope="session")
+def database_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[databases.SqliteDatabases | databases.PostgresDatabases]:
+    workdir = tmp_path_factory.mktemp("database-template")
+    server_url = os.environ.get(databases.TEST_DATABASE_ENV)
+    if not server_url:
+        yield databases.SqliteDatabases(workdir)
+        return
+    factory = databases.PostgresDatabases(server_url, workdir)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def database_url(
+    database_factory: databases.SqliteDatabases | databases.PostgresDatabases, tmp_path: Path
+) -> Iterator[str]:
+    with database_factory.fresh(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """The test's configuration; a test may change it before asking for `app`."""
+    return databases.test_config(database_url, tmp_path / "instance")
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    from app import create_app
+    from app.extensions import db
+
+    flask_app = create_app(app_config)
+    yield flask_app
+    with flask_app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def root_key() -> str:
+    return databases.ROOT_KEY
+
+
+__all__ = ["pytest_configure", "pytest_sessionfinish"]
