@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request
-from flask.logging import default_handler
+from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import config, errors
+from app import config, errors, logs
 from app.auth import authenticate_request, refuse_remote_clients_in_dev_mode
 from app.errors import HttpsRequired
 from app.extensions import db, limiter, migrate
@@ -28,7 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__, instance_path=instance_path, instance_relative_config=True, static_folder=None
     )
-    _configure_logging(app)
+    logs.configure(app)
     config.load(app, test_config)
     _bind_extensions(app)
     _install_request_hooks(app)
@@ -56,7 +55,8 @@ def _install_request_hooks(app: Flask) -> None:
     app.before_request(_require_https)
     app.before_request(refuse_remote_clients_in_dev_mode)
     app.before_request(authenticate_request)
-    limiter.init_app(app)
+    app.after_request(_retry_after_only_when_limited)
+    limiter.init_app(app)  # after our hooks: its after_request runs before ours
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -64,6 +64,13 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (system.bp, me.bp, admin.bp):
         app.register_blueprint(blueprint)
+
+
+def _retry_after_only_when_limited(response: Response) -> Response:
+    """Flask-Limiter sends Retry-After on every response; it only means something on a 429."""
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _start_clock() -> None:
@@ -74,12 +81,3 @@ def _require_https() -> None:
     """Seed 003: plain HTTP is refused (liveness probes on /health excepted)."""
     if current_app.config["REQUIRE_HTTPS"] and not request.is_secure and request.path != "/health":
         raise HttpsRequired("HTTPS is required: plain HTTP requests are refused")
-
-
-def _configure_logging(app: Flask) -> None:
-    """Log through the root logger only (Flask's own handler would print every line twice)."""
-    app.logger.removeHandler(default_handler)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )

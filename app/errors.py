@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from scanner.formats import redact_text
+
 log = logging.getLogger(__name__)
 
 # HTTP statuses that werkzeug raises itself, named in OpenViking's (gRPC-style) vocabulary.
@@ -65,7 +67,9 @@ class HttpsRequired(ApiError):
 
 
 def envelope(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"status": "error", "error": {"code": code, "message": message}}), status
+    """The error body. Messages may quote what the client sent, so tokens in it are redacted."""
+    body = {"code": code, "message": redact_text(message)}
+    return jsonify({"status": "error", "error": body}), status
 
 
 def _api_error(error: ApiError) -> tuple[Response, int]:

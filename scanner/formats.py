@@ -201,3 +201,12 @@ def identify(token: str) -> TokenFormat | None:
         return fmt if fmt is not None and fmt.is_valid(token) else None
     except Exception:  # noqa: BLE001 - a registry check must never crash a caller
         return None
+
+
+#: Anything shaped like a registered token (checksum or signature not yet checked).
+TOKEN_SHAPED = re.compile("|".join(f"(?:{fmt.pattern})" for fmt in REGISTRY))
+
+
+def redact_text(text: str) -> str:
+    """`text` with every token-shaped substring replaced by its redacted form."""
+    return TOKEN_SHAPED.sub(lambda match: redact(match.group()), text)

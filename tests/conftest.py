@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +45,26 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Build apps from the test's config plus overrides; their connections close afterwards."""
     from app import create_app
     from app.extensions import db
 
-    flask_app = create_app(app_config)
-    yield flask_app
-    with flask_app.app_context():
-        db.engine.dispose()
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        made.append(create_app({**app_config, **overrides}))
+        return made[-1]
+
+    yield build
+    for flask_app in made:
+        with flask_app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ logger = logging.getLogger("alembic.env")
 target_db = current_app.extensions["migrate"].db
 
 
-def get_engine():  # noqa: ANN201
+def get_engine():
     return target_db.engine
 
 
-def get_metadata():  # noqa: ANN201
+def get_metadata():
     return target_db.metadata
 
 
@@ -36,7 +36,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    def process_revision_directives(context, revision, directives):  # noqa: ANN001, ANN202
+    def process_revision_directives(context, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
             if script.upgrade_ops.is_empty():

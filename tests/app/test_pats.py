@@ -30,9 +30,12 @@ def future(days: int = 30) -> str:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_create_returns_the_value_once_and_list_never_shows_it(api: Api, alice: str, kind: str) -> None:
-    created = api.create_token(alice, kind, name="agent-alpha", scope="read_write",
-                               expiresAt="2099-01-01T00:00:00Z")
+def test_create_returns_the_value_once_and_list_never_shows_it(
+    api: Api, alice: str, kind: str
+) -> None:
+    created = api.create_token(
+        alice, kind, name="agent-alpha", scope="read_write", expiresAt="2099-01-01T00:00:00Z"
+    )
     assert set(created) >= {"id", "name", "scope", "token", "expiresAt", "createdAt"}
     assert created["expiresAt"] == "2099-01-01T00:00:00Z"
     expected = formats.PERSONAL_ACCESS_TOKEN if kind == "pats" else formats.API_TOKEN
@@ -102,8 +105,12 @@ def test_expired_token_answers_401(api: Api, alice: str, app) -> None:  # type: 
 
 @pytest.mark.parametrize("expires", ["2001-01-01T00:00:00Z", "not a date"])
 def test_expiry_in_the_past_or_malformed_is_refused(api: Api, alice: str, expires: str) -> None:
-    reply = api.call("POST", "/me/pats", alice,
-                     json_body={"name": "x", "scope": "read_write", "expiresAt": expires})
+    reply = api.call(
+        "POST",
+        "/me/pats",
+        alice,
+        json_body={"name": "x", "scope": "read_write", "expiresAt": expires},
+    )
     assert reply.status == 400 and reply.error_code == "INVALID_ARGUMENT"
     assert "expiresAt" in reply.body["error"]["message"]
 
@@ -160,8 +167,9 @@ def test_agent_tokens_are_refused_on_settings_and_admin_endpoints(api: Api, alic
 
 
 def test_admin_scope_cannot_be_an_agent_token(api: Api, alice: str) -> None:
-    reply = api.call("POST", "/me/pats", alice,
-                     json_body={"name": "x", "scope": "admin", "agentId": "agent-1"})
+    reply = api.call(
+        "POST", "/me/pats", alice, json_body={"name": "x", "scope": "admin", "agentId": "agent-1"}
+    )
     assert reply.status == 400 and reply.error_code == "INVALID_ARGUMENT"
 
 
@@ -179,7 +187,9 @@ def test_root_key_has_no_personal_tokens(api: Api, root_key: str) -> None:
     assert check.status == 200 and check.body["kind"] == "root" and check.body["role"] == "root"
 
 
-def test_pats_switched_off_answer_403_for_creation_and_use(api: Api, alice: str, root_key: str) -> None:
+def test_pats_switched_off_answer_403_for_creation_and_use(
+    api: Api, alice: str, root_key: str
+) -> None:
     pat = api.create_token(alice)["token"]
     off = api.call("PATCH", "/api/v1/admin/settings", root_key, json_body={"pats_enabled": False})
     assert off.status == 200 and off.body["result"] == {"pats_enabled": False}

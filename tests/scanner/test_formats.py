@@ -16,8 +16,15 @@ CHECKSUM_FORMATS = [formats.PERSONAL_ACCESS_TOKEN, formats.INVITE_TOKEN]
 
 def sign(payload_extra: dict[str, object] | None = None, kid: str = "k1") -> str:
     payload = {
-        "v": 1, "tid": "apt_x", "sub": "acme/alice", "scope": "read", "iat": 1_700_000_000,
-        "exp": None, "iss": "https://tokens.example", "n": "00" * 16, **(payload_extra or {}),
+        "v": 1,
+        "tid": "apt_x",
+        "sub": "acme/alice",
+        "scope": "read",
+        "iat": 1_700_000_000,
+        "exp": None,
+        "iss": "https://tokens.example",
+        "n": "00" * 16,
+        **(payload_extra or {}),
     }
     return formats.API_TOKEN.sign(payload, kid, KEYS[kid])
 
@@ -65,8 +72,12 @@ def test_every_checksum_token_validates_and_every_single_change_fails(
 
 
 @settings(max_examples=10, deadline=None)
-@given(scope=st.sampled_from(["read", "read_write", "admin"]), exp=st.none() | st.integers(0, 2**40))
-def test_every_api_token_verifies_and_every_single_change_fails(scope: str, exp: int | None) -> None:
+@given(
+    scope=st.sampled_from(["read", "read_write", "admin"]), exp=st.none() | st.integers(0, 2**40)
+)
+def test_every_api_token_verifies_and_every_single_change_fails(
+    scope: str, exp: int | None
+) -> None:
     token = Secret(sign({"scope": scope, "exp": exp}))
     assert formats.API_TOKEN.verify(token, KEYS) is not None
     for changed in mutations(token):
@@ -117,4 +128,6 @@ def test_random_oai_payloads_never_raise(raw: bytes) -> None:
 def test_redaction_and_fingerprint_never_show_the_token() -> None:
     token = formats.PERSONAL_ACCESS_TOKEN.generate()
     assert formats.redact(token) == f"oi_pat_...{token[-4:]}"
-    assert len(formats.fingerprint(token)) == 12 and formats.fingerprint(token) in formats.token_hash(token)
+    assert len(formats.fingerprint(token)) == 12 and formats.fingerprint(
+        token
+    ) in formats.token_hash(token)

@@ -87,7 +87,12 @@ class Api:
         return str(reply.body["result"]["user_key"])
 
     def create_token(
-        self, token: str, kind: str = "pats", *, name: str = "ci", scope: str = "read_write",
+        self,
+        token: str,
+        kind: str = "pats",
+        *,
+        name: str = "ci",
+        scope: str = "read_write",
         **fields: Any,
     ) -> dict[str, Any]:
         reply = self.call(

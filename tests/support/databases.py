@@ -1,4 +1,4 @@
-"""A fresh, migrated database per test: a copied SQLite file, or a PostgreSQL database from a template.
+"""A fresh, migrated database per test: a copied SQLite file, or a PostgreSQL template copy.
 
 The suite runs on SQLite by default; `TOKENPATROL_TEST_DATABASE_URL=postgresql+psycopg://...`
 (a server URL; any database name in it is only used to connect) runs it on PostgreSQL.

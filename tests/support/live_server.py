@@ -45,9 +45,7 @@ def oi_command() -> list[str]:
 
 
 def server_environment(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("TOKENPATROL_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TOKENPATROL_")}
     env.update(
         TOKENPATROL_DATABASE_URL=database_url,
         TOKENPATROL_ROOT_API_KEY=ROOT_KEY,

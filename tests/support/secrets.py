@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from scanner import formats
-
-_CANDIDATES = re.compile("|".join(f"(?:{fmt.pattern})" for fmt in formats.REGISTRY))
 
 
 class Secret(str):
@@ -21,7 +18,7 @@ class Secret(str):
 
 def find_tokens(text: str) -> list[str]:
     """Every substring of `text` that is a valid token of a registered format."""
-    return [match for match in _CANDIDATES.findall(text) if formats.identify(match)]
+    return [match for match in formats.TOKEN_SHAPED.findall(text) if formats.identify(match)]
 
 
 def wrap_secrets(value: Any) -> Any:

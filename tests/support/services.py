@@ -1,4 +1,4 @@
-"""External services for tests: skip with a reason when absent, fail under TOKENPATROL_REQUIRE_SERVICES=1."""
+"""External services for tests: skip when absent, fail under TOKENPATROL_REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
