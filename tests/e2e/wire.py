@@ -24,7 +24,6 @@ ROOT = Secret(ROOT_KEY)
 JSON = "Content-Type: application/json"
 
 
-
 def scrub(text: str) -> str:
     """`text` with the root key and every token-shaped substring redacted."""
     text = text.replace(ROOT_KEY, formats.redact(ROOT_KEY))
