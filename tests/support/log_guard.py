@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner.formats import redact
 from tests.support.databases import ROOT_KEY
 from tests.support.secrets import find_tokens
 
@@ -19,7 +20,25 @@ _records: list[str] = []
 _server_logs: list[Path] = []
 
 
+# The service's loggers. Client libraries the tests themselves use (urllib3 logs the URLs a
+# test requests, and one test deliberately puts a token in a URL) are not the service's log.
+SERVICE_LOGGERS = (
+    "app",
+    "werkzeug",
+    "flask",
+    "flask_limiter",
+    "limits",
+    "sqlalchemy",
+    "alembic",
+    "gunicorn",
+    "root",
+)
+
+
 class _Collector(logging.Handler):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.split(".")[0] in SERVICE_LOGGERS
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             _records.append(self.format(record))
@@ -48,9 +67,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    texts = ["\n".join(_records)]
-    texts += [path.read_text(errors="replace") for path in _server_logs if path.exists()]
-    leaks = [secret for text in texts for secret in leaked_in(text)]
+    texts = {"in-process log records": "\n".join(_records)}
+    texts.update(
+        {str(path): path.read_text(errors="replace") for path in _server_logs if path.exists()}
+    )
+    leaks = [(source, secret) for source, text in texts.items() for secret in leaked_in(text)]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     summary = (
         f"log guard: searched {len(_records)} log records and {len(_server_logs)} server logs: "
@@ -58,5 +79,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     if reporter is not None:
         reporter.write_line(summary)
+        for source, secret in leaks:
+            reporter.write_line(f"  {redact(secret)} in {source}")
     if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
