@@ -8,6 +8,11 @@ from collections.abc import Sequence
 
 # name -> (module, attribute, one-line help). Nothing is imported until the command runs.
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "scan": (
+        "scanner.scan_command",
+        "main",
+        "Find leaked tokens in files, stdin, the index or history.",
+    ),
     "serve": ("app.cli", "serve", "Run the token service."),
     "server": ("app.cli", "server", "Server maintenance commands (database)."),
 }
@@ -26,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in LAZY_COMMANDS:
         sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
         return 2
+    if name == "scan":  # argparse, standard library only: the pre-commit path
+        from scanner.scan_command import main as scan
+
+        return scan(rest)
     return _run_click(name, rest)
 
 

@@ -90,6 +90,11 @@ class ChecksumFormat:
         """Regular expression source for a candidate, without boundaries."""
         return re.escape(self.prefix) + f"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}"
 
+    @property
+    def bounded_pattern(self) -> str:
+        """The pattern with word boundaries: no word character glued on either side."""
+        return rf"(?<![A-Za-z0-9_]){self.pattern}(?![A-Za-z0-9_])"
+
     def generate(self) -> str:
         random_part = "".join(secrets.choice(BASE62_ALPHABET) for _ in range(RANDOM_LENGTH))
         return self.prefix + random_part + checksum(random_part)
@@ -124,6 +129,10 @@ class SignedFormat:
     @property
     def pattern(self) -> str:
         return re.escape(self.prefix) + r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{43}"
+
+    @property
+    def bounded_pattern(self) -> str:
+        return rf"(?<![A-Za-z0-9_]){self.pattern}(?![A-Za-z0-9_-])"
 
     def sign(self, payload: Mapping[str, Any], kid: str, secret: bytes) -> str:
         body = json.dumps({**payload, "kid": kid}, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,32 @@
+"""Baselines: fingerprints of accepted findings (never positions: positions churn)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scanner.findings import Finding
+
+VERSION = 1
+
+
+class BaselineError(Exception):
+    pass
+
+
+def load(path: Path) -> set[str]:
+    try:
+        document = json.loads(path.read_text())
+        return {str(fp) for fp in document["fingerprints"]}
+    except FileNotFoundError as error:
+        raise BaselineError(
+            f"baseline {path} does not exist (create it with --update-baseline)"
+        ) from error
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BaselineError(f"baseline {path} is not a tokenpatrol baseline file") from error
+
+
+def save(path: Path, findings: list[Finding]) -> int:
+    fingerprints = sorted({finding.fingerprint for finding in findings})
+    path.write_text(json.dumps({"version": VERSION, "fingerprints": fingerprints}, indent=2) + "\n")
+    return len(fingerprints)

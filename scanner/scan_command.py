@@ -1,0 +1,212 @@
+"""`oi scan`: find every token tokenpatrol issues in a tree, stdin, the index or git history.
+
+Standard library only: this is the path every `git commit` takes through the pre-commit hook.
+Exit codes: 0 no findings, 1 findings, 2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from scanner import baseline, detect, git, verify
+from scanner.findings import Finding
+from scanner.report import Summary
+from scanner.sources import Item, SourceError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"oi scan: error: {message}\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="oi scan", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="PATH|REV_RANGE",
+        help="paths to scan (default .), '-' for stdin; with --history, A..B",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--staged", action="store_true", help="scan the index (what a commit holds)")
+    where.add_argument(
+        "--history", action="store_true", help="scan every reachable blob in git history"
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="with --history: every ref (the default)"
+    )
+    parser.add_argument(
+        "--since", metavar="REV", help="with --history: only commits after REV (REV..HEAD)"
+    )
+    parser.add_argument("--no-ignore", action="store_true", help="do not honour .gitignore")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="ignore fingerprints listed here"
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write the current findings' fingerprints to --baseline FILE",
+    )
+    parser.add_argument(
+        "--verify",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check findings against the service",
+    )
+    parser.add_argument("--revoke", action="store_true", help="revoke live tokens found")
+    parser.add_argument("--app-url", metavar="URL", help="the tokenpatrol service")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _scan(args)
+    except (SourceError, git.GitError, baseline.BaselineError, OSError) as error:
+        sys.stderr.write(f"oi scan: error: {_describe(error)}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("oi scan: interrupted\n")
+        return EXIT_ERROR
+
+
+def _scan(args: argparse.Namespace) -> int:
+    _check_usage(args)
+    warnings: list[str] = []
+    summary = Summary(source=_source_name(args), warnings=warnings)
+    items, locate = _items(args, warnings)
+    findings = _detect(_with_progress(items, args), summary)
+    findings = locate(findings)
+    _warn(warnings)
+    if summary.scanned == 0 and any("missing" in warning for warning in warnings):
+        sys.stderr.write("oi scan: error: nothing could be read\n")
+        return EXIT_ERROR
+    if args.update_baseline:
+        count = baseline.save(args.baseline, findings)
+        sys.stderr.write(f"oi scan: wrote {count} fingerprint(s) to {args.baseline}\n")
+        return EXIT_CLEAN
+    findings = _apply_baseline(findings, args.baseline, summary)
+    _verification(args, findings)
+    summary.findings = len(findings)
+    _report(findings, summary, args)
+    return EXIT_FINDINGS if findings else EXIT_CLEAN
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    if (args.all or args.since) and not args.history:
+        raise SourceError("--all and --since go with --history")
+    if args.history and args.all and (args.since or args.targets):
+        raise SourceError("--all scans every ref: leave out --since and REV_RANGE")
+    if args.staged and args.targets:
+        raise SourceError("--staged scans the index: leave out paths")
+    if args.update_baseline and args.baseline is None:
+        raise SourceError("--update-baseline needs --baseline FILE")
+
+
+def _source_name(args: argparse.Namespace) -> str:
+    if args.history:
+        return "blobs"
+    return "staged files" if args.staged else "files"
+
+
+def _items(args: argparse.Namespace, warnings: list[str]):  # type: ignore[no-untyped-def]
+    """The items to scan, and how to place findings afterwards (history names commits)."""
+    if args.history:
+        from scanner.sources.history import HistoryScan
+
+        ranges = [f"{args.since}..HEAD"] if args.since else list(args.targets)
+        history = HistoryScan(Path.cwd(), ranges, warnings)
+        return history.items(), history.locate
+    if args.staged:
+        from scanner.sources.staged import read_index
+
+        return read_index(Path.cwd(), warnings), _unchanged
+    if args.targets == ["-"]:
+        from scanner.sources.stdin import read_stdin
+
+        return read_stdin(), _unchanged
+    from scanner.sources.files import read_paths
+
+    paths = args.targets or ["."]
+    return read_paths(paths, respect_ignore=not args.no_ignore, warnings=warnings), _unchanged
+
+
+def _unchanged(findings: list[Finding]) -> list[Finding]:
+    return findings
+
+
+def _detect(items: Iterator[Item], summary: Summary) -> list[Finding]:
+    findings = []
+    for item in items:
+        summary.scanned += 1
+        for match in detect.find_tokens(item.data):
+            if match.allowed:
+                summary.allowed += 1
+                continue
+            findings.append(Finding(match.token, match.kind, item.path, match.line, blob=item.blob))
+    return findings
+
+
+def _with_progress(items: Iterator[Item], args: argparse.Namespace) -> Iterator[Item]:
+    """A rich progress counter on stderr for history scans at a terminal (rich loads only then)."""
+    if not args.history or not sys.stderr.isatty():
+        yield from items
+        return
+    try:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    except ImportError:
+        yield from items
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.completed} blobs"), TimeElapsedColumn())
+    with Progress(*columns, transient=True, console=None) as progress:
+        task = progress.add_task("scanning", total=None)
+        for item in items:
+            progress.advance(task)
+            yield item
+
+
+def _apply_baseline(findings: list[Finding], path: Path | None, summary: Summary) -> list[Finding]:
+    if path is None:
+        return findings
+    accepted = baseline.load(path)
+    kept = [finding for finding in findings if finding.fingerprint not in accepted]
+    summary.baselined = len(findings) - len(kept)
+    return kept
+
+
+def _verification(args: argparse.Namespace, findings: list[Finding]) -> None:
+    app_url = verify.configured_app_url(args.app_url)
+    wanted = args.revoke or args.verify or (args.verify is None and not args.staged and app_url)
+    if wanted and findings:
+        sys.stderr.write(f"oi scan: {verify.not_configured_reason(app_url)}\n")
+
+
+def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace) -> None:
+    from scanner.report import json_report, sarif, text
+
+    writer = {"text": text.write, "json": json_report.write, "sarif": sarif.write}[args.format]
+    if args.output is None:
+        writer(findings, summary, sys.stdout)
+        return
+    with args.output.open("w", encoding="utf-8") as stream:
+        writer(findings, summary, stream)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"oi scan: warning: {warning}\n")
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error)

@@ -1,0 +1,18 @@
+"""Where bytes come from: files, stdin, the git index, git history. Each yields `Item`s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Item:
+    """Bytes to scan and where they live; `blob` is set for content read from git."""
+
+    path: str
+    data: bytes = field(repr=False)
+    blob: str | None = None
+
+
+class SourceError(Exception):
+    """Nothing could be read (bad path, not a repository...): the scan exits 2."""
