@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ZERO_SHA = "0" * 40
 READ_CHUNK = 1 << 20
@@ -129,10 +130,10 @@ class CatFile:
         self.missing: list[str] = []
 
     def read(self, shas: Iterable[str]) -> Iterator[Blob]:
-        """Blobs for `shas` in order; missing ones are recorded in `self.missing`."""
+        """The blobs among `shas`, in order; missing ones are recorded in `self.missing`."""
         feeder = threading.Thread(target=self._feed, args=(shas,), daemon=True)
         feeder.start()
-        yield from self._objects(only_blobs=False)
+        yield from self._objects(only_blobs=True)
         feeder.join()
 
     def read_all_blobs(self) -> Iterator[Blob]:
@@ -145,6 +146,9 @@ class CatFile:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
     def _feed(self, shas: Iterable[str]) -> None:
         stdin = self.process.stdin
@@ -175,8 +179,12 @@ class CatFile:
             raise GitError(message.splitlines()[-1] if message else "git cat-file failed")
 
 
-def reachable_blobs(revs: list[str], cwd: Path) -> tuple[list[str], list[str]]:
-    """(blob shas reachable from `revs`, shas git reports missing): each blob once."""
+def reachable_objects(revs: list[str], cwd: Path) -> tuple[list[str], list[str]]:
+    """(objects reachable from `revs`, objects missing locally): each object once.
+
+    No `--filter`: with one, git stops flagging missing blobs of a partial clone, and asking
+    `cat-file` for such a blob makes git fetch it from the promisor remote.
+    """
     process = subprocess.Popen(
         [
             "git",
@@ -184,7 +192,6 @@ def reachable_blobs(revs: list[str], cwd: Path) -> tuple[list[str], list[str]]:
             "--objects",
             "--no-object-names",
             "--missing=print",
-            "--filter=object:type=blob",
             *revs,
             "--",
         ],
@@ -217,37 +224,65 @@ class Introduction:
     path: str
 
 
-def introduction(blob: str, revs: list[str], cwd: Path) -> Introduction | None:
-    """The earliest commit (among `revs`) whose diff adds `blob`, with its path."""
-    out = run(
-        "log",
-        "--reverse",
-        "--format=%x01%H%x00%an%x00%aI",
-        "--raw",
-        "--no-abbrev",
-        "--no-renames",
-        "-z",
-        f"--find-object={blob}",
-        *revs,
-        "--",
+def introductions(blobs: set[str], revs: list[str], cwd: Path) -> dict[str, Introduction]:
+    """For each blob, the earliest commit among `revs` whose diff adds it, with its path.
+
+    One `git log --raw` pass serves every blob. (`--find-object` would be one pass per blob,
+    and on a partial clone it fetches missing blobs from the promisor remote.) Output comes
+    children first (`--topo-order`), so the last commit seen adding a blob is the earliest.
+    """
+    found: dict[str, Introduction] = {}
+    if not blobs:
+        return found
+    process = subprocess.Popen(
+        [
+            "git",
+            "log",
+            "--topo-order",
+            "--diff-merges=first-parent",
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "-z",
+            "--format=%x01%H%x00%an%x00%aI",
+            *revs,
+            "--",
+        ],
         cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
     )
-    for record in out.split("\x01")[1:]:
-        head, _, raw = record.partition("\n")
-        commit, author, date = head.split("\0")[:3]
-        path = _path_of_blob(raw, blob)
-        if path is not None:
-            return Introduction(commit, author, date, path)
-    return None
+    assert process.stdout is not None
+    for record in _records(process.stdout):
+        _note_additions(record, blobs, found)
+    process.stdout.close()
+    if process.wait() != 0:
+        raise GitError("git log failed while locating the commits that introduced findings")
+    return found
 
 
-def _path_of_blob(raw: str, blob: str) -> str | None:
-    fields = [field for field in raw.strip("\n").split("\0")]
+def _records(stream: IO[bytes]) -> Iterator[str]:
+    """Commit records of `git log -z --format=%x01...`, one at a time."""
+    pending = b""
+    while chunk := stream.read(READ_CHUNK):
+        pending += chunk
+        *complete, pending = pending.split(b"\x01")
+        for record in complete:
+            if record:
+                yield record.decode("utf-8", "surrogateescape")
+    if pending:
+        yield pending.decode("utf-8", "surrogateescape")
+
+
+def _note_additions(record: str, blobs: set[str], found: dict[str, Introduction]) -> None:
+    head, _, raw = record.partition("\n")
+    commit, author, date = head.split("\0")[:3]
+    fields = raw.split("\0")
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
         parts = meta.strip().lstrip(":").split(" ")
-        if len(parts) >= 4 and parts[3] == blob:
-            return path
-    return None
+        if len(parts) >= 4 and parts[3] in blobs:
+            found[parts[3]] = Introduction(commit, author, date, path)
 
 
 def remote_url(cwd: Path) -> str | None:

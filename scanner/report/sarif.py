@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from scanner import formats
 from scanner.findings import Finding
@@ -62,7 +63,7 @@ def _result(finding: Finding) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path.replace("\\", "/")},
+                    "artifactLocation": {"uri": quote(finding.path.replace("\\", "/"))},
                     "region": {"startLine": finding.line},
                 }
             }

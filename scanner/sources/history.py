@@ -50,15 +50,11 @@ class HistoryScan:
 
     def locate(self, findings: list[Finding]) -> list[Finding]:
         """Keep reachable findings and name the commit, author, date and path of each."""
-        located = []
-        traced: dict[str, git.Introduction | None] = {}
+        if not self.ranges:
+            findings = [finding for finding in findings if finding.blob in self._reachable]
+        origins = git.introductions({f.blob for f in findings if f.blob}, self.revs, self.top)
         for finding in findings:
-            blob = finding.blob or ""
-            if not self.ranges and blob not in self._reachable:
-                continue
-            if blob not in traced:
-                traced[blob] = git.introduction(blob, self.revs, self.top)
-            origin = traced[blob]
+            origin = origins.get(finding.blob or "")
             if origin is not None:
                 finding.commit, finding.author, finding.date = (
                     origin.commit,
@@ -66,12 +62,11 @@ class HistoryScan:
                     origin.date,
                 )
                 finding.path = origin.path
-            located.append(finding)
-        return located
+        return findings
 
     def _range_items(self) -> Iterator[Item]:
         try:
-            shas, missing = git.reachable_blobs(self.revs, self.top)
+            shas, missing = git.reachable_objects(self.revs, self.top)
         except git.GitError as error:
             raise SourceError(
                 f"cannot list history for {' '.join(self.ranges)}: {error}"
@@ -102,7 +97,7 @@ class HistoryScan:
 
     def _list_reachable(self) -> None:
         try:
-            shas, missing = git.reachable_blobs(self.revs, self.top)
+            shas, missing = git.reachable_objects(self.revs, self.top)
         except git.GitError as error:
             self._listing_error = error
             return

@@ -1,0 +1,348 @@
+"""Detection through `oi scan -`: recall 100 %, zero false positives, never a crash."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner import formats
+from tests.scanner.conftest import (
+    SIGNING_KEY,
+    SIGNING_KID,
+    GitRepo,
+    api_payload,
+    expected,
+    fingerprints,
+    leaked,
+    new_api_token,
+    new_invite,
+    new_pat,
+    run_oi,
+    scan_json,
+    scan_stdin,
+)
+from tests.support.secrets import Secret
+
+# The autouse environment fixture is function-scoped; it need not be reset between examples.
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+SEPARATORS = [b"\n", b" ", b"\t", b"\r\n", b"\x00", b'"', b"'", b"=", b",", b";", b":", b"\xff"]
+ALLOW = b"oi: allow"
+CHECKSUM_FORMATS = [formats.PERSONAL_ACCESS_TOKEN, formats.INVITE_TOKEN]
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# --- strategies: tokens built from hypothesis data, so every example replays exactly -----------
+
+random_parts = st.text(alphabet=formats.BASE62_ALPHABET, min_size=30, max_size=30)
+
+
+@st.composite
+def checksum_tokens(draw: st.DrawFn) -> Secret:
+    fmt = draw(st.sampled_from(CHECKSUM_FORMATS))
+    random_part = draw(random_parts)
+    return Secret(fmt.prefix + random_part + formats.checksum(random_part))
+
+
+@st.composite
+def api_tokens(draw: st.DrawFn) -> Secret:
+    payload = {
+        "v": 1,
+        "tid": "apt_" + draw(st.text(alphabet="0123456789abcdef", min_size=1, max_size=12)),
+        "sub": draw(st.text(min_size=1, max_size=20)),
+        "scope": draw(st.sampled_from(["read", "read_write", "admin"])),
+        "iat": draw(st.integers(0, 2**33)),
+        "exp": draw(st.none() | st.integers(0, 2**33)),
+        "iss": "https://tokens.example",
+        "n": draw(st.binary(min_size=16, max_size=16)).hex(),
+    }
+    return Secret(formats.API_TOKEN.sign(payload, SIGNING_KID, SIGNING_KEY))
+
+
+tokens = checksum_tokens() | api_tokens()
+
+# Noise made of the pieces the matcher cares about: prefixes, alphabets, dots, newlines, NULs.
+noise_pieces = st.sampled_from(
+    [
+        b"oi_pat_",
+        b"oi_inv_",
+        b"oai_",
+        b"oi_",
+        b"oi: allow",
+        b".",
+        b"-",
+        b"_",
+        b"=",
+        b"\n",
+        b"\r",
+        b"\x00",
+        b"\xff\xfe",
+        b"eyJ2IjoxfQ",
+        b"0" * 36,
+    ]
+)
+token_shaped_noise = st.lists(
+    noise_pieces | st.text(alphabet=formats.BASE62_ALPHABET, max_size=40).map(str.encode),
+    max_size=40,
+).map(b"".join)
+
+
+def kind_of(token: str) -> str:
+    fmt = formats.identify(token)
+    assert fmt is not None
+    return fmt.kind
+
+
+# --- never crash, never invent a finding ---------------------------------------------------------
+
+
+@FAST
+@given(st.binary(max_size=8192))
+def test_random_bytes_never_crash_and_never_match(data: bytes) -> None:
+    result = scan_stdin(data)
+    assert result.rc == 0, result.why
+    assert result.findings == []
+
+
+@FAST
+@given(token_shaped_noise)
+def test_token_shaped_noise_never_crashes_nor_matches(data: bytes) -> None:
+    """Prefixes, alphabets, dots and NULs glued at random: no crash, and no valid token."""
+    result = scan_stdin(data)
+    assert result.rc == 0, result.why
+    assert result.findings == []
+
+
+# --- recall: a token anywhere is found exactly once ----------------------------------------------
+
+
+def allowed_at(data: bytes, offset: int) -> bool:
+    """True when the line holding `offset` carries the inline `oi: allow` marker."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    end = data.find(b"\n", offset)
+    return ALLOW in data[start : len(data) if end == -1 else end]
+
+
+@FAST
+@given(
+    token=tokens,
+    before=st.binary(max_size=4096),
+    after=st.binary(max_size=4096),
+    open_sep=st.sampled_from(SEPARATORS),
+    close_sep=st.sampled_from(SEPARATORS),
+)
+def test_a_token_anywhere_in_random_bytes_is_found_exactly_once(
+    token: Secret, before: bytes, after: bytes, open_sep: bytes, close_sep: bytes
+) -> None:
+    """Found once, on the right line; unless the random bytes put `oi: allow` on its line."""
+    head = before + open_sep
+    data = head + token.encode() + close_sep + after
+    result = scan_stdin(data)
+
+    if allowed_at(data, len(head)):
+        assert (result.rc, result.findings) == (0, []), result.why
+        return
+    assert result.rc == 1, result.why
+    [finding] = result.findings
+    assert finding["fingerprint"] == formats.fingerprint(token)
+    assert finding["kind"] == kind_of(token)
+    assert finding["redacted"] == formats.redact(token)
+    assert finding["line"] == head.count(b"\n") + 1
+    assert leaked(result.out + result.err, [token]) == []
+
+
+@FAST
+@given(
+    parts=st.lists(
+        st.tuples(tokens, st.binary(max_size=300)), min_size=1, max_size=6, unique_by=lambda p: p[0]
+    ),
+)
+def test_several_tokens_in_noise_are_each_found(parts: list[tuple[Secret, bytes]]) -> None:
+    data = b""
+    offsets: list[tuple[Secret, int]] = []
+    for token, noise in parts:
+        data += b"\n" + noise + b" "
+        offsets.append((token, len(data)))
+        data += token.encode() + b" "
+    wanted = [token for token, offset in offsets if not allowed_at(data, offset)]
+
+    result = scan_stdin(data)
+
+    assert result.rc == (1 if wanted else 0), result.why
+    assert fingerprints(result.findings) == expected(*wanted)
+
+
+@FAST
+@given(token=tokens, encoding_junk=st.sampled_from([b"\xef\xbb\xbf", b"\xc3\xa9 ", b"\x1b[0m "]))
+def test_tokens_after_non_ascii_bytes(token: Secret, encoding_junk: bytes) -> None:
+    result = scan_stdin(encoding_junk + token.encode() + b"\n")
+    assert result.rc == 1, result.why
+    assert fingerprints(result.findings) == expected(token)
+
+
+# --- where tokens really live --------------------------------------------------------------------
+
+CONTEXTS = [
+    "{t}",
+    "TOKEN={t}",
+    "export OI_TOKEN={t};",
+    'token = "{t}"',
+    "token: '{t}'",
+    '{{"token": "{t}"}}',
+    "Authorization: Bearer {t}",
+    "X-API-Key: {t}",
+    "https://user:{t}@tokens.example/path",
+    "https://tokens.example/?token={t}&x=1",
+    "<token>{t}</token>",
+    "({t})",
+    "[{t}]",
+    "the token is {t}.",
+    "`{t}`",
+    "{t},{t2}",
+]
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+@pytest.mark.parametrize("make", [new_pat, new_invite, new_api_token], ids=["pat", "inv", "api"])
+def test_tokens_in_real_contexts_are_found(context: str, make: Callable[[], Secret]) -> None:
+    first, second = make(), make()
+    text = context.format(t=first, t2=second)
+    planted = [tok for tok in (first, second) if tok in text]
+
+    result = scan_stdin(f"line one\n{text}\n".encode())
+
+    assert result.rc == 1, result.why
+    assert fingerprints(result.findings) == expected(*planted)
+    assert {item["line"] for item in result.findings} == {2}
+
+
+# --- look-alikes that must never be reported ------------------------------------------------------
+
+
+def _flip_last(token: str) -> str:
+    last = token[-1]
+    return token[:-1] + ("A" if last != "A" else "B")
+
+
+def _swap_checksum_case(token: str) -> str:
+    swapped = token[:-6] + token[-6:].swapcase()
+    return swapped if swapped != token else _flip_last(token)
+
+
+def _pat_with_body(random_part: str, prefix: str = "oi_pat_") -> str:
+    return prefix + random_part + formats.checksum(random_part)
+
+
+def _oai(payload_bytes: bytes) -> str:
+    signature = new_api_token().split(".")[1]
+    return "oai_" + b64url(payload_bytes) + "." + signature
+
+
+def _lookalikes() -> dict[str, str]:
+    pat, inv, api = new_pat(), new_invite(), new_api_token()
+    body = pat[len("oi_pat_") :]
+    signed, signature = api.split(".")
+    return {
+        "pat bad checksum": _flip_last(pat),
+        "invite bad checksum": _flip_last(inv),
+        "pat checksum in the wrong case": _swap_checksum_case(pat),
+        "pat too short": _pat_with_body(body[:29]),
+        "pat too long": _pat_with_body(body[:30] + "Q"),
+        "pat one char cut": pat[:-1],
+        "word ending in the prefix": "foo" + pat,
+        "underscore glued before": "MY_" + pat,
+        "digit glued before": "9" + pat,
+        "glued after": pat + "x",
+        "underscore glued after": pat + "_",
+        "upper-case prefix": "OI_PAT_" + body,
+        "other prefix": "oi_xyz_" + body,
+        "placeholder": "oi_pat_" + "X" * 36,
+        "zeros": "oi_pat_" + "0" * 36,
+        "api glued before": "xoai_" + api[4:],
+        "api glued after": api + "A",
+        "api glued dash after": api + "-",
+        "api truncated signature": api[:-1],
+        "api non-json payload": _oai(b"this is not json at all, not even close"),
+        "api json array payload": _oai(json.dumps([1, 2, 3, 4, 5, 6, 7, 8]).encode()),
+        "api payload missing fields": _oai(json.dumps({"v": 1, "kid": "k1", "sub": "x"}).encode()),
+        "api payload not utf-8": _oai(b"\xff\xfe\xfd" * 10),
+        "api padded payload": signed + "==" + "." + signature,
+        "api two dots": signed + ".." + signature,
+        "api no signature": signed,
+    }
+
+
+LOOKALIKE_NAMES = sorted(_lookalikes())
+
+
+@pytest.mark.parametrize("name", LOOKALIKE_NAMES)
+def test_lookalikes_are_not_reported(name: str) -> None:
+    fake = Secret(_lookalikes()[name])
+    result = scan_stdin(f"value: {fake}\n".encode())
+
+    assert result.rc == 0, result.why
+    assert result.findings == []
+
+
+def test_lookalikes_sanity_they_really_are_invalid() -> None:
+    """Guards the test itself: no look-alike is, as a whole, a valid token."""
+    for name, fake in _lookalikes().items():
+        assert formats.identify(fake) is None, name
+
+
+def test_an_api_token_with_a_full_but_forged_payload_is_still_ours() -> None:
+    """Offline the signature cannot be checked: a complete payload is reported."""
+    forged = Secret(formats.API_TOKEN.sign(api_payload(), "kx", b"some other key"))
+    result = scan_stdin(f"{forged}\n".encode())
+    assert result.rc == 1, result.why
+    assert fingerprints(result.findings) == expected(forged)
+
+
+def test_lookalikes_in_a_repository_produce_no_findings(git_repo: GitRepo) -> None:
+    """Zero false positives end to end: tree, staged and history scans of the look-alikes."""
+    fakes = _lookalikes()
+    content = "".join(f"{name}: {fake}\n" for name, fake in fakes.items())
+    git_repo.write("lookalikes.txt", content)
+    git_repo.add()
+
+    rc, report = scan_json("--staged", cwd=git_repo.path)
+    assert (rc, report["findings"]) == (0, []), "staged"
+    git_repo.commit("look-alikes")
+    for args in ((), ("--history",), ("--no-ignore",)):
+        rc, report = scan_json(*args, cwd=git_repo.path)
+        assert (rc, report["findings"]) == (0, []), args
+
+
+# --- adversarial input: a hook must not hang on a big minified file -------------------------------
+
+MEGABYTE = 1 << 20
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [b"-oai_", b"-oai_" + b"A" * 64, b".oai_" + b"A" * 20 + b".", b" oi_pat_", b"oi_" * 7],
+    ids=["dash-oai", "dash-oai-run", "dotted-oai", "space-pat", "oi-stems"],
+)
+def test_a_megabyte_of_near_misses_scans_in_linear_time(tmp_path: Path, unit: bytes) -> None:
+    """1 MB built from prefix fragments: seconds, not minutes (no quadratic regex)."""
+    data = unit * (MEGABYTE // len(unit))
+    started = time.monotonic()
+    try:
+        result = run_oi(["scan", "-", "--no-verify"], cwd=tmp_path, stdin=data, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"scanning 1 MB of {unit[:12]!r}... took more than 30 s")
+    elapsed = time.monotonic() - started
+    assert result.rc == 0, result.why
+    assert elapsed < 15, f"scanning 1 MB of {unit[:12]!r}... took {elapsed:.1f} s"
