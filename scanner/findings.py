@@ -25,6 +25,16 @@ class Finding:
         return formats.fingerprint(self.token)
 
     @property
+    def display_path(self) -> str:
+        """The path as printable text: undecodable bytes and newlines escaped, never a crash."""
+        raw = self.path.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace").replace("\n", "\\n").replace("\r", "\\r")
+
+    @property
+    def path_bytes(self) -> bytes:
+        return self.path.encode("utf-8", "surrogateescape")
+
+    @property
     def redacted(self) -> str:
         return formats.redact(self.token)
 
@@ -34,7 +44,7 @@ class Finding:
             "fingerprint": self.fingerprint,
             "kind": self.kind,
             "redacted": self.redacted,
-            "path": self.path,
+            "path": self.display_path,
             "line": self.line,
             "commit": self.commit,
             "author": self.author,

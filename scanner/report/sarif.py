@@ -63,7 +63,7 @@ def _result(finding: Finding) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": quote(finding.path.replace("\\", "/"))},
+                    "artifactLocation": {"uri": quote(finding.path_bytes.replace(b"\\", b"/"))},
                     "region": {"startLine": finding.line},
                 }
             }

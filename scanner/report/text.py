@@ -17,7 +17,7 @@ def write(findings: list[Finding], summary: Summary, stream: TextIO) -> None:
         return f"{code}{text}{_RESET}" if colour else text
 
     for finding in findings:
-        where = f"{finding.path}:{finding.line}"
+        where = f"{finding.display_path}:{finding.line}"
         line = f"{where}: {paint(_RED, finding.redacted)} {finding.kind} " + paint(
             _DIM, f"fingerprint {finding.fingerprint} [{finding.status}]"
         )

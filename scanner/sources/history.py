@@ -52,7 +52,11 @@ class HistoryScan:
         """Keep reachable findings and name the commit, author, date and path of each."""
         if not self.ranges:
             findings = [finding for finding in findings if finding.blob in self._reachable]
-        origins = git.introductions({f.blob for f in findings if f.blob}, self.revs, self.top)
+        try:
+            origins = git.introductions({f.blob for f in findings if f.blob}, self.revs, self.top)
+        except git.GitError as error:  # e.g. a treeless clone lacks the trees to diff
+            self.warnings.append(f"cannot name the commits that introduced findings: {error}")
+            return findings
         for finding in findings:
             origin = origins.get(finding.blob or "")
             if origin is not None:

@@ -193,11 +193,22 @@ def run_main(args: Sequence[str], *, cwd: Path | None = None, stdin: bytes = b""
 
 
 def run_oi(
-    args: Sequence[str], *, cwd: Path, stdin: bytes = b"", timeout: float = 120
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    stdin: bytes = b"",
+    timeout: float = 120,
+    env: Mapping[str, str] | None = None,
 ) -> ScanResult:
-    """The `oi` console script as a subprocess."""
+    """The `oi` console script as a subprocess (`env` is added to the inherited environment)."""
     done = subprocess.run(
-        [OI, *args], cwd=cwd, input=stdin, capture_output=True, check=False, timeout=timeout
+        [OI, *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
     return ScanResult(
         done.returncode,

@@ -180,6 +180,30 @@ def test_token_introduced_by_a_merge_resolution(git_repo: GitRepo) -> None:
     assert finding["author"] == AUTHOR_NAME
 
 
+@pytest.mark.parametrize("how", ["--no-ff", "--ff-only", "--squash"])
+def test_a_merged_branch_names_the_branch_commit(git_repo: GitRepo, how: str) -> None:
+    """Merging carries the blob over; the finding still names the commit that wrote it."""
+    git_repo.commit_file("README.md", "hello\n")
+    git_repo.git("switch", "-q", "-c", "feature")
+    token = new_api_token()
+    written = git_repo.commit_file("feature.py", f"KEY = '{token}'\n", "feature")
+    git_repo.git("switch", "-q", "main")
+    git_repo.git("merge", "-q", how, "feature", *(["-m", "merge"] if how == "--no-ff" else []))
+    if how == "--squash":
+        git_repo.commit("squashed feature")
+    git_repo.git("branch", "-D", "feature")
+
+    rc, findings = history(git_repo)
+
+    assert rc == 1
+    [finding] = findings
+    assert finding["fingerprint"] == formats.fingerprint(token)
+    if how == "--squash":  # the feature commit is gone: the squash commit introduced it
+        assert finding["commit"] == git_repo.rev()
+    else:
+        assert finding["commit"] == written
+
+
 def test_renamed_file_is_one_blob_found_once(git_repo: GitRepo) -> None:
     token = new_pat()
     first = git_repo.commit_file("old/name.txt", f"x\n{token}\n", "add")
@@ -376,6 +400,27 @@ def test_partial_clone_warns_and_never_fetches(make_repo: Callable[[str], GitRep
     assert fingerprints(result.findings) == expected(current)
     assert "missing" in result.err.lower() or "partial" in result.err.lower(), result.why
     assert _missing_objects(partial) == missing_before, "the scan fetched objects"
+
+
+def test_treeless_clone_reports_what_it_can_read(make_repo: Callable[[str], GitRepo]) -> None:
+    """A tree:0 clone lacks old trees: warn, still report the tokens it read, fetch nothing."""
+    origin = make_repo("origin")
+    origin.git("config", "uploadpack.allowFilter", "true")
+    origin.commit_file("old.txt", f"{new_pat()}\n")
+    origin.git("rm", "-q", "old.txt")
+    origin.commit("remove")
+    current = new_invite()
+    origin.commit_file("current.txt", f"{current}\n")
+    treeless = clone(origin, origin.path.parent / "treeless", "--filter=tree:0", url=True)
+    missing_before = _missing_objects(treeless)
+    assert missing_before, "the treeless clone should lack the old trees"
+
+    result = scan("--history", "--format", "json", cwd=treeless.path)
+
+    assert result.rc == 1, result.why
+    assert fingerprints(result.findings) == expected(current)
+    assert result.err.strip(), "the missing objects deserve a warning"
+    assert _missing_objects(treeless) == missing_before, "the scan fetched objects"
 
 
 def _missing_objects(repo: GitRepo) -> list[str]:

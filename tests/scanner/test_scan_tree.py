@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -332,6 +334,32 @@ def test_token_in_the_middle_of_a_1mb_single_line(git_repo: GitRepo) -> None:
     [finding] = report["findings"]
     assert finding["fingerprint"] == formats.fingerprint(token)
     assert finding["line"] == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs byte-string file names")
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("mode", ["tree", "--staged", "--history"])
+def test_file_names_that_are_not_utf8_or_hold_a_newline(
+    git_repo: GitRepo, mode: str, fmt: str
+) -> None:
+    """Odd file names are reported, never a traceback (stdout is strict UTF-8 here)."""
+    token = new_pat()
+    (git_repo.path / os.fsdecode(b"caf\xe9.txt")).write_text(f"a {token}\n")
+    (git_repo.path / "two\nlines.txt").write_text(f"b {token}\n")  # another blob
+    git_repo.add()
+    if mode == "--history":
+        git_repo.commit()
+    args = ["scan", "--no-verify", "--format", fmt, *([] if mode == "tree" else [mode])]
+
+    result = run_oi(args, cwd=git_repo.path, env={"PYTHONIOENCODING": "utf-8"})
+
+    assert "Traceback" not in result.err, result.why
+    assert result.rc == 1, result.why
+    assert leaked(result.out + result.err, [token]) == []
+    if fmt == "json":
+        assert len(result.findings) == 2
+    if fmt == "sarif":
+        assert len(result.json()["runs"][0]["results"]) == 2
 
 
 # --- output formats ---------------------------------------------------------------------------
