@@ -217,10 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _bench(options: Options) -> int:
     peers = shutil.which("git-secrets") is not None
     if not peers:
-        note = "git secrets is not installed (apt-get install git-secrets): its ratios are skipped"
+        missing = "git secrets is not installed (apt-get install git-secrets)"
         if options.require_peers:
-            raise BenchError(note)
-        print(f"note: {note}")
+            raise BenchError(f"{missing} and --require-peers was given")
+        print(f"note: {missing}: its ratios are skipped")
     repo, manifest = ensure_repository(options)
     if peers:
         _register_secrets_patterns(repo)
