@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from scanner.findings import Finding
@@ -11,10 +10,12 @@ VERSION = 1
 
 
 class BaselineError(Exception):
-    pass
+    """The baseline file is missing or not ours (json loads only when a baseline is used)."""
 
 
 def load(path: Path) -> set[str]:
+    import json
+
     try:
         document = json.loads(path.read_text())
         return {str(fp) for fp in document["fingerprints"]}
@@ -27,6 +28,8 @@ def load(path: Path) -> set[str]:
 
 
 def save(path: Path, findings: list[Finding]) -> int:
+    import json
+
     fingerprints = sorted({finding.fingerprint for finding in findings})
     path.write_text(json.dumps({"version": VERSION, "fingerprints": fingerprints}, indent=2) + "\n")
     return len(fingerprints)

@@ -7,17 +7,12 @@ pre-commit path loads it on every commit.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import re
-import secrets
-import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+# hashlib, hmac, json, base64, secrets and zlib are imported inside the functions that need
+# them: `oi scan --staged` loads this module on every commit and most commits hold no token.
 
 BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 RANDOM_LENGTH = 30
@@ -31,6 +26,8 @@ API_TOKEN_VERSION = 1
 
 def token_hash(token: str) -> str:
     """SHA-256 of the whole token, hex: the only form a token is ever stored in."""
+    import hashlib
+
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -56,11 +53,16 @@ def base62_encode(number: int, width: int) -> str:
 
 
 def _b64url_encode(raw: bytes) -> str:
+    import base64
+
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def _b64url_decode(text: str) -> bytes | None:
     """Strict decode: None for anything that is not canonical unpadded base64url."""
+    import base64
+    import binascii
+
     if not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
         return None
     try:
@@ -73,8 +75,7 @@ def _b64url_decode(text: str) -> bytes | None:
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
-@dataclass(frozen=True)
-class ChecksumFormat:
+class ChecksumFormat(NamedTuple):
     """`prefix` + 30 random base62 + 6-char CRC32 checksum of the random part."""
 
     kind: str
@@ -96,6 +97,8 @@ class ChecksumFormat:
         return rf"(?<![A-Za-z0-9_]){self.pattern}(?![A-Za-z0-9_])"
 
     def generate(self) -> str:
+        import secrets
+
         random_part = "".join(secrets.choice(BASE62_ALPHABET) for _ in range(RANDOM_LENGTH))
         return self.prefix + random_part + checksum(random_part)
 
@@ -107,6 +110,8 @@ class ChecksumFormat:
         if not _BASE62_RE.fullmatch(body):
             return False
         random_part, check = body[:RANDOM_LENGTH], body[RANDOM_LENGTH:]
+        import hmac
+
         return hmac.compare_digest(checksum(random_part), check)
 
 
@@ -115,11 +120,12 @@ _BASE62_RE = re.compile(r"[0-9A-Za-z]+")
 
 def checksum(random_part: str) -> str:
     """CRC32 of the random part, big-endian base62, six characters."""
+    import zlib
+
     return base62_encode(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
 
 
-@dataclass(frozen=True)
-class SignedFormat:
+class SignedFormat(NamedTuple):
     """`oai_` + b64url(JSON payload) + `.` + b64url(HMAC-SHA256 of everything before the dot)."""
 
     kind: str
@@ -138,6 +144,8 @@ class SignedFormat:
         return rf"(?<![A-Za-z0-9_-]){self.pattern}(?![A-Za-z0-9_-])"
 
     def sign(self, payload: Mapping[str, Any], kid: str, secret: bytes) -> str:
+        import json
+
         body = json.dumps({**payload, "kid": kid}, separators=(",", ":"), sort_keys=True)
         signed_part = self.prefix + _b64url_encode(body.encode("utf-8"))
         return signed_part + "." + _mac(signed_part, secret)
@@ -150,6 +158,8 @@ class SignedFormat:
         raw = _b64url_decode(parts[0][len(self.prefix) :])
         if raw is None:
             return None
+        import json
+
         try:
             payload = json.loads(raw)
         except (UnicodeDecodeError, ValueError, RecursionError):
@@ -167,6 +177,8 @@ class SignedFormat:
         secret = keys.get(payload["kid"]) if isinstance(payload["kid"], str) else None
         if secret is None:
             return None
+        import hmac
+
         return payload if hmac.compare_digest(_mac(parts[0], secret), parts[1]) else None
 
     def is_valid(self, token: str) -> bool:
@@ -183,6 +195,9 @@ class SignedFormat:
 
 
 def _mac(signed_part: str, secret: bytes) -> str:
+    import hashlib
+    import hmac
+
     return _b64url_encode(hmac.new(secret, signed_part.encode("ascii"), hashlib.sha256).digest())
 
 

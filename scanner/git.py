@@ -6,9 +6,8 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 ZERO_SHA = "0" * 40
 READ_CHUNK = 1 << 20
@@ -59,8 +58,7 @@ def tracked_and_untracked(paths: list[Path], cwd: Path) -> list[Path]:
     return sorted({cwd / name for name in out.split("\0") if name})
 
 
-@dataclass(frozen=True)
-class StagedBlob:
+class StagedBlob(NamedTuple):
     path: str
     new_blob: str
     old_blob: str | None
@@ -105,28 +103,39 @@ def stash_commits(cwd: Path) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(NamedTuple):
     sha: str
     data: bytes
+
+
+PIPE_SIZE = 1 << 20
+
+
+def _widen_pipe(pipe: IO[bytes] | None) -> None:
+    """A 1 MiB pipe instead of 64 KiB: git and Python wake each other 16 times less often."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # type: ignore[union-attr]
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default pipe still works
 
 
 class CatFile:
     """One long-lived `git cat-file --batch` process, streaming objects one at a time."""
 
-    def __init__(self, cwd: Path, *, all_objects: bool = False) -> None:
+    def __init__(self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE) -> None:
         args = ["git", "cat-file", "--batch"]
-        if all_objects:
-            args += ["--batch-all-objects", "--unordered"]
         self.process = subprocess.Popen(
             args,
             cwd=cwd,
-            stdin=subprocess.PIPE,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
             bufsize=READ_CHUNK,
         )
+        _widen_pipe(self.process.stdout)
         self.missing: list[str] = []
 
     def read(self, shas: Iterable[str]) -> Iterator[Blob]:
@@ -136,10 +145,8 @@ class CatFile:
         yield from self._objects(only_blobs=True)
         feeder.join()
 
-    def read_all_blobs(self) -> Iterator[Blob]:
-        """Every blob in the object database, in pack order (the fastest way to read them)."""
-        assert self.process.stdin is not None
-        self.process.stdin.close()
+    def read_piped(self) -> Iterator[Blob]:
+        """The blobs named by whatever feeds this process's stdin (another git process)."""
         yield from self._objects(only_blobs=True)
 
     def close(self) -> None:
@@ -166,7 +173,7 @@ class CatFile:
         while header := stdout.readline():
             parts = header.split()
             if len(parts) == 2 and parts[1] == b"missing":
-                self.missing.append(parts[0].decode("ascii", "replace"))
+                self.missing.append(parts[0].decode("ascii", "replace").lstrip("?"))
                 continue
             if len(parts) != 3:
                 raise GitError(f"unexpected output from git cat-file: {header[:80]!r}")
@@ -179,19 +186,22 @@ class CatFile:
             raise GitError(message.splitlines()[-1] if message else "git cat-file failed")
 
 
-def reachable_objects(revs: list[str], cwd: Path) -> tuple[list[str], list[str]]:
-    """(objects reachable from `revs`, objects missing locally): each object once.
+def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], CatFile]:
+    """`git rev-list` of the blobs reachable from `revs`, piped straight into `cat-file --batch`.
 
-    No `--filter`: with one, git stops flagging missing blobs of a partial clone, and asking
-    `cat-file` for such a blob makes git fetch it from the promisor remote.
+    Only reachable blobs are read (no trees, commits or unreachable objects), in traversal
+    order, with no Python in between. A blob missing from a partial clone is listed as `?sha`,
+    which cat-file answers with `?sha missing` and never fetches (checked with git 2.39).
     """
-    process = subprocess.Popen(
+    lister = subprocess.Popen(
         [
             "git",
             "rev-list",
             "--objects",
             "--no-object-names",
             "--missing=print",
+            "--filter=object:type=blob",
+            "--filter-provided-objects",
             *revs,
             "--",
         ],
@@ -200,24 +210,13 @@ def reachable_objects(revs: list[str], cwd: Path) -> tuple[list[str], list[str]]
         stderr=subprocess.PIPE,
         env=_env(),
     )
-    out, err = process.communicate()
-    if process.returncode != 0:
-        lines = err.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(lines[-1] if lines else "git rev-list failed")
-    present: list[str] = []
-    missing: list[str] = []
-    for line in out.decode("ascii").splitlines():
-        (missing if line.startswith("?") else present).append(line.lstrip("?"))
-    return present, missing
+    assert lister.stdout is not None
+    reader = CatFile(cwd, stdin=lister.stdout)
+    lister.stdout.close()
+    return lister, reader
 
 
-def commit_shas(revs: list[str], cwd: Path) -> set[str]:
-    out = run("rev-list", *revs, "--", cwd=cwd)
-    return set(out.split())
-
-
-@dataclass(frozen=True)
-class Introduction:
+class Introduction(NamedTuple):
     commit: str
     author: str
     date: str

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from scanner import baseline, detect, git, verify
+from scanner import detect, git, verify
+from scanner.baseline import BaselineError
 from scanner.findings import Finding
 from scanner.report import Summary
 from scanner.sources import Item, SourceError
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _scan(args)
-    except (SourceError, git.GitError, baseline.BaselineError, OSError) as error:
+    except (SourceError, git.GitError, BaselineError, OSError) as error:
         sys.stderr.write(f"oi scan: error: {_describe(error)}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -91,6 +92,8 @@ def _scan(args: argparse.Namespace) -> int:
         sys.stderr.write("oi scan: error: nothing could be read\n")
         return EXIT_ERROR
     if args.update_baseline:
+        from scanner import baseline
+
         count = baseline.save(args.baseline, findings)
         sys.stderr.write(f"oi scan: wrote {count} fingerprint(s) to {args.baseline}\n")
         return EXIT_CLEAN
@@ -177,6 +180,8 @@ def _with_progress(items: Iterator[Item], args: argparse.Namespace) -> Iterator[
 def _apply_baseline(findings: list[Finding], path: Path | None, summary: Summary) -> list[Finding]:
     if path is None:
         return findings
+    from scanner import baseline
+
     accepted = baseline.load(path)
     kept = [finding for finding in findings if finding.fingerprint not in accepted]
     summary.baselined = len(findings) - len(kept)

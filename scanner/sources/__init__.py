@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """Bytes to scan and where they live; `blob` is set for content read from git."""
 
     path: str
-    data: bytes = field(repr=False)
+    data: bytes
     blob: str | None = None
 
 

@@ -1,15 +1,13 @@
 """`oi scan --history`: every blob reachable from the chosen revisions, each read once.
 
-A full scan streams the whole object database through one `git cat-file --batch
---batch-all-objects` (the cost of merely reading the repository) while `git rev-list` works out,
-in parallel, which blobs are reachable from every ref and stash entry; a finding in a blob no
-ref reaches is dropped. A range (`A..B`, `--since REV`) feeds only the blobs those commits
-introduce. Only blobs with a finding are traced back to the commit that introduced them.
+`git rev-list --objects --filter=object:type=blob` (every ref and stash entry, or a range
+`A..B` / `--since REV`, which lists only the blobs those commits introduce) is piped straight
+into one long-lived `git cat-file --batch`, so Python sees only blob contents, streamed one at
+a time. Only blobs with a finding are traced back to the commit that introduced them.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +25,6 @@ class HistoryScan:
     top: Path = field(init=False)
     revs: list[str] = field(init=False)
     blobs_read: int = 0
-    _reachable: set[str] = field(default_factory=set)
-    _listing_error: Exception | None = None
 
     def __post_init__(self) -> None:
         top = git.toplevel(self.cwd)
@@ -43,15 +39,24 @@ class HistoryScan:
         self.revs = self.ranges or ["--all", *git.stash_commits(top)]
 
     def items(self) -> Iterator[Item]:
-        if self.ranges:
-            yield from self._range_items()
-        else:
-            yield from self._all_items()
+        lister, reader = git.reachable_blob_reader(self.revs, self.top)
+        try:
+            for blob in reader.read_piped():
+                self.blobs_read += 1
+                yield Item(blob.sha, blob.data, blob.sha)
+        finally:
+            reader.close()
+            lister.wait()
+        assert lister.stderr is not None
+        with lister.stderr:
+            message = lister.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        if lister.returncode != 0:
+            what = " ".join(self.ranges) or "every ref"
+            raise SourceError(f"cannot list history of {what}: {message[-1] if message else ''}")
+        self._warn_missing(reader.missing)
 
     def locate(self, findings: list[Finding]) -> list[Finding]:
-        """Keep reachable findings and name the commit, author, date and path of each."""
-        if not self.ranges:
-            findings = [finding for finding in findings if finding.blob in self._reachable]
+        """Name the commit, author, date and path where each finding's blob first appeared."""
         try:
             origins = git.introductions({f.blob for f in findings if f.blob}, self.revs, self.top)
         except git.GitError as error:  # e.g. a treeless clone lacks the trees to diff
@@ -67,46 +72,6 @@ class HistoryScan:
                 )
                 finding.path = origin.path
         return findings
-
-    def _range_items(self) -> Iterator[Item]:
-        try:
-            shas, missing = git.reachable_objects(self.revs, self.top)
-        except git.GitError as error:
-            raise SourceError(
-                f"cannot list history for {' '.join(self.ranges)}: {error}"
-            ) from error
-        self._warn_missing(missing)
-        reader = git.CatFile(self.top)
-        try:
-            for blob in reader.read(shas):
-                self.blobs_read += 1
-                yield Item(blob.sha, blob.data, blob.sha)
-        finally:
-            reader.close()
-        self._warn_missing(reader.missing)
-
-    def _all_items(self) -> Iterator[Item]:
-        lister = threading.Thread(target=self._list_reachable, daemon=True)
-        lister.start()
-        reader = git.CatFile(self.top, all_objects=True)
-        try:
-            for blob in reader.read_all_blobs():
-                self.blobs_read += 1
-                yield Item(blob.sha, blob.data, blob.sha)
-        finally:
-            reader.close()
-            lister.join()
-        if self._listing_error is not None:
-            raise SourceError(f"cannot list history: {self._listing_error}")
-
-    def _list_reachable(self) -> None:
-        try:
-            shas, missing = git.reachable_objects(self.revs, self.top)
-        except git.GitError as error:
-            self._listing_error = error
-            return
-        self._reachable = set(shas)
-        self._warn_missing(missing)
 
     def _warn_missing(self, missing: list[str]) -> None:
         self.warnings.extend(
