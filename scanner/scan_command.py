@@ -165,12 +165,13 @@ def _with_progress(items: Iterator[Item], args: argparse.Namespace) -> Iterator[
         yield from items
         return
     try:
+        from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     except ImportError:
         yield from items
         return
     columns = (SpinnerColumn(), TextColumn("{task.completed} blobs"), TimeElapsedColumn())
-    with Progress(*columns, transient=True, console=None) as progress:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("scanning", total=None)
         for item in items:
             progress.advance(task)
