@@ -282,10 +282,3 @@ def _note_additions(record: str, blobs: set[str], found: dict[str, Introduction]
         parts = meta.strip().lstrip(":").split(" ")
         if len(parts) >= 4 and parts[3] in blobs:
             found[parts[3]] = Introduction(commit, author, date, path)
-
-
-def remote_url(cwd: Path) -> str | None:
-    try:
-        return run("remote", "get-url", "origin", cwd=cwd).strip() or None
-    except GitError:
-        return None
