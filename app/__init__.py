@@ -60,9 +60,9 @@ def _install_request_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.api import admin, me, system
+    from app.api import admin, leaks, me, system
 
-    for blueprint in (system.bp, me.bp, admin.bp):
+    for blueprint in (system.bp, me.bp, admin.bp, leaks.bp):
         app.register_blueprint(blueprint)
 
 

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "INVITE_TTL_HOURS": 168,
     "LAST_USED_RESOLUTION_SECONDS": 60,
+    "LEAK_RATE_LIMIT": "120/minute",
     "SMTP_URL": None,
     "MAIL_FROM": "tokenpatrol@localhost",
     "JSON_SORT_KEYS": False,

@@ -140,3 +140,27 @@ class InstanceSetting(db.Model):  # type: ignore[name-defined,misc]
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(Text)
+
+
+class LeakEvent(db.Model):  # type: ignore[name-defined,misc]
+    """A token seen leaked at one location; one row per token per location (deduplicated)."""
+
+    __tablename__ = "leak_events"
+    __table_args__ = (
+        UniqueConstraint("token_id", "location_key", name="uq_leak_events_token_location"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("tokens.id", ondelete="CASCADE"), index=True)
+    location_key: Mapped[str] = mapped_column(String(64))
+    repo: Mapped[str | None] = mapped_column(String(500))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(1000))
+    line: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(16))
+    reported_by: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    revoked_now: Mapped[bool] = mapped_column(default=False)
+
+    token: Mapped[Token] = relationship()

@@ -218,3 +218,73 @@ class ErrorDetail(Reply):
 class ErrorEnvelope(Reply):
     status: Literal["error"] = "error"
     error: ErrorDetail
+
+
+# --- the leak protocol (no bearer: possession of the token is the proof) ---
+
+MAX_LEAK_BATCH = 5000
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+RawToken = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+LeakSource = Literal["pre-commit", "ci", "cli", "manual"]
+LeakStatus = Literal["active", "revoked", "expired", "unknown"]
+
+
+class LeakCheck(Request):
+    hashes: list[Sha256Hex] = Field(min_length=1, max_length=MAX_LEAK_BATCH)
+
+
+class LeakCheckResult(Reply):
+    hash: str
+    status: LeakStatus
+    token_id: str | None = Field(alias="tokenId")
+    kind: str | None
+    scope: CanonicalScope | None
+
+
+class LeakCheckReply(Reply):
+    results: list[LeakCheckResult]
+
+
+class LeakLocation(Request):
+    repo: Annotated[str, StringConstraints(max_length=500)] | None = None
+    commit: Annotated[str, StringConstraints(max_length=64)] | None = None
+    path: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    line: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    url: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class LeakRevoke(Request):
+    tokens: list[RawToken] = Field(min_length=1, max_length=MAX_LEAK_BATCH)
+    location: LeakLocation = Field(default_factory=LeakLocation)
+    source: LeakSource = "manual"
+
+
+class LeakRevokeResult(Reply):
+    fingerprint: str
+    redacted: str
+    result: Literal["revoked", "already_revoked", "unknown"]
+    token_id: str | None = Field(alias="tokenId")
+    kind: str | None
+
+
+class LeakRevokeReply(Reply):
+    results: list[LeakRevokeResult]
+    replacement: str
+
+
+class LeakEventInfo(Reply):
+    token_id: str = Field(alias="tokenId")
+    token_name: str = Field(alias="tokenName")
+    kind: str
+    redacted: str
+    account_id: str = Field(alias="accountId")
+    user_id: str = Field(alias="userId")
+    repo: str | None
+    commit: str | None
+    path: str | None
+    line: int | None
+    url: str | None
+    source: str
+    reported_at: dt.datetime = Field(alias="reportedAt")
+    revoked_at: dt.datetime | None = Field(alias="revokedAt")
+    revoked_now: bool = Field(alias="revokedNow")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app import policy
-from app.api.routing import Access, operation, principal
-from app.auth import Principal
-from app.errors import PermissionDenied
-from app.models import Token, User
+from app.api.routing import Access, operation, principal, principal_with_user
+from app.models import Token
 from app.schemas import (
     AuthCheck,
     InviteClaim,
@@ -25,14 +23,6 @@ bp = Blueprint("me", __name__)
 
 READ_SETTINGS = Access(scope="read", humans_only=True, needs_user=True)
 WRITE_SETTINGS = Access(scope="read_write", humans_only=True, needs_user=True)
-
-
-def _caller() -> tuple[Principal, User]:
-    """The caller and their user (`needs_user` access has already refused the root key)."""
-    caller = principal()
-    if caller.user is None:  # pragma: no cover - guarded by Access(needs_user=True)
-        raise PermissionDenied("the root key has no user of its own")
-    return caller, caller.user
 
 
 def summary_of(token: Token) -> TokenSummary:
@@ -80,7 +70,7 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"create_{name}",
     )
     def create(body: TokenCreate) -> TokenCreated:
-        caller, user = _caller()
+        caller, user = principal_with_user()
         tokens.check_new_token(caller.scope, caller.role, kind, body.scope, body.agent_id)
         issued = tokens.issue(
             user,
@@ -104,7 +94,7 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"list_{name}",
     )
     def list_tokens() -> list[TokenSummary]:
-        user = _caller()[1]
+        user = principal_with_user()[1]
         return [summary_of(token) for token in tokens.list_for(user, kind)]
 
     @operation(
@@ -118,7 +108,7 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"delete_{name}",
     )
     def delete(token_id: str) -> TokenDeleted:
-        caller, user = _caller()
+        caller, user = principal_with_user()
         token = tokens.get_owned(user, kind, token_id)
         tokens.revoke(token, "deleted", actor=caller.actor)
         return TokenDeleted(id=token.id)
@@ -136,7 +126,7 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"rotate_{name}",
     )
     def rotate(token_id: str, body: TokenRotate) -> TokenCreated:
-        caller, user = _caller()
+        caller, user = principal_with_user()
         token = tokens.get_owned(user, kind, token_id)
         return created_reply(
             tokens.rotate(token, tokens.check_expiry(body.expires_at), actor=caller.actor)

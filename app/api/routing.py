@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from app import policy
 from app.auth import Principal, current_principal
 from app.errors import InvalidArgument, PermissionDenied, UnsupportedMediaType
+from app.models import User
 from app.schemas import Ok
 
 ALL_ROLES = frozenset({policy.ROLE_ROOT, policy.ROLE_ADMIN, policy.ROLE_USER})
@@ -148,6 +149,14 @@ def describe(error: ValidationError) -> str:
     if not where:
         return "request body must be a JSON object"
     return f"{where}: {first['msg']}"
+
+
+def principal_with_user() -> tuple[Principal, User]:
+    """The caller and their user (operations with `needs_user` have refused the root key)."""
+    caller = principal()
+    if caller.user is None:  # pragma: no cover - guarded by Access(needs_user=True)
+        raise PermissionDenied("the root key has no user of its own")
+    return caller, caller.user
 
 
 def principal() -> Principal:

@@ -1,0 +1,167 @@
+"""The leak protocol: check token hashes, revoke leaked tokens, remember where they leaked.
+
+Possession of a token is the proof: whoever presents a leaked token may kill it. A check sends
+only SHA-256 hashes, so the secret never travels for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import LeakEvent, Token, User, utcnow
+from app.services import audit, tokens
+from scanner import formats
+
+LOOKUP_CHUNK = 500
+REPLACEMENT_HINT = (
+    "Create a replacement with POST /me/pats (or /me/api-tokens), or `oi tokens create`, "
+    "and update whatever used the leaked token."
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    repo: str | None = None
+    commit: str | None = None
+    path: str | None = None
+    line: int | None = None
+    url: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identifies the location, so a report repeated by every CI run is stored once."""
+        raw = json.dumps([self.repo, self.commit, self.path, self.line, self.url])
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    token_hash: str
+    status: str
+    token: Token | None
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    raw: str
+    result: str
+    token: Token | None
+
+
+def check(hashes: list[str]) -> list[CheckResult]:
+    """Status of each hash: active, revoked, expired or unknown."""
+    found = _tokens_by_hash(hashes)
+    return [
+        CheckResult(h, tokens.status_of(found[h]) if h in found else "unknown", found.get(h))
+        for h in hashes
+    ]
+
+
+def revoke(
+    raws: list[str], location: Location, source: str, *, reporter: str | None
+) -> list[RevokeResult]:
+    """Revoke every live token among `raws` and record where each was seen, in one commit."""
+    by_hash = _tokens_by_hash([formats.token_hash(raw) for raw in raws if formats.identify(raw)])
+    results: list[RevokeResult] = []
+    for raw in raws:
+        token = by_hash.get(formats.token_hash(raw)) if formats.identify(raw) else None
+        results.append(_revoke_one(raw, token, location, source, reporter))
+    db.session.commit()
+    return results
+
+
+def events_for_user(user: User) -> list[LeakEvent]:
+    query = (
+        select(LeakEvent)
+        .join(Token)
+        .options(joinedload(LeakEvent.token))
+        .where(Token.user_pk == user.id)
+        .order_by(LeakEvent.reported_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def events_for_account(account_id: str | None) -> list[LeakEvent]:
+    query = (
+        select(LeakEvent)
+        .join(Token)
+        .join(User)
+        .options(joinedload(LeakEvent.token).joinedload(Token.user))
+        .order_by(LeakEvent.reported_at.desc())
+    )
+    if account_id is not None:
+        query = query.where(User.account_id == account_id)
+    return list(db.session.scalars(query))
+
+
+def _revoke_one(
+    raw: str, token: Token | None, location: Location, source: str, reporter: str | None
+) -> RevokeResult:
+    if token is None:
+        return RevokeResult(raw, "unknown", None)
+    live = tokens.status_of(token) == "active"
+    if live:
+        token.revoked_at, token.revoked_reason = utcnow(), "leaked"
+        audit.record(
+            f"leak report ({source}) from {reporter or 'unknown'}",
+            f"{token.kind}.revoke",
+            token.id,
+            reason="leaked",
+            last4=token.last4,
+            **_where(location),
+        )
+    _record_event(token, location, source, reporter, revoked_now=live)
+    return RevokeResult(raw, "revoked" if live else "already_revoked", token)
+
+
+def _record_event(
+    token: Token, location: Location, source: str, reporter: str | None, *, revoked_now: bool
+) -> None:
+    exists = db.session.scalars(
+        select(LeakEvent.id).where(
+            LeakEvent.token_id == token.id, LeakEvent.location_key == location.key
+        )
+    ).first()
+    if exists is not None:
+        return
+    event = LeakEvent(
+        token_id=token.id,
+        location_key=location.key,
+        repo=location.repo,
+        commit=location.commit,
+        path=location.path,
+        line=location.line,
+        url=location.url,
+        source=source,
+        reported_by=reporter,
+        reported_at=utcnow(),
+        revoked_now=revoked_now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:  # the same report arrived concurrently: one row is enough
+        pass
+
+
+def _where(location: Location) -> dict[str, Any]:
+    return {k: v for k, v in vars(location).items() if v is not None}
+
+
+def _tokens_by_hash(hashes: Iterable[str]) -> dict[str, Token]:
+    wanted = list(dict.fromkeys(hashes))
+    found: dict[str, Token] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        query = select(Token).options(joinedload(Token.user)).where(Token.token_hash.in_(chunk))
+        found.update((token.token_hash, token) for token in db.session.scalars(query))
+    return found
