@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # name -> (module, attribute, one-line help). Nothing is imported until the command runs.
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -13,6 +13,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "main",
         "Find leaked tokens in files, stdin, the index or history.",
     ),
+    "revoke": ("scanner.revoke_command", "main", "Revoke leaked tokens (TOKEN or - for stdin)."),
     "serve": ("app.cli", "serve", "Run the token service."),
     "server": ("app.cli", "server", "Server maintenance commands (database)."),
 }
@@ -31,10 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in LAZY_COMMANDS:
         sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
         return 2
-    if name == "scan":  # argparse, standard library only: the pre-commit path
-        from scanner.scan_command import main as scan
-
-        return scan(rest)
+    if name in ("scan", "revoke"):  # argparse and the standard library only
+        module_name, attribute, _help = LAZY_COMMANDS[name]
+        command: Callable[[list[str]], int] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+        return command(rest)
     return _run_click(name, rest)
 
 

@@ -7,11 +7,12 @@ Exit codes: 0 no findings, 1 findings, 2 usage or runtime error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from scanner import detect, git, verify
+from scanner import detect, git
 from scanner.baseline import BaselineError
 from scanner.findings import Finding
 from scanner.report import Summary
@@ -98,7 +99,7 @@ def _scan(args: argparse.Namespace) -> int:
         sys.stderr.write(f"oi scan: wrote {count} fingerprint(s) to {args.baseline}\n")
         return EXIT_CLEAN
     findings = _apply_baseline(findings, args.baseline, summary)
-    _verification(args, findings)
+    _verification(args, findings, summary)
     summary.findings = len(findings)
     _report(findings, summary, args)
     return EXIT_FINDINGS if findings else EXIT_CLEAN
@@ -189,11 +190,41 @@ def _apply_baseline(findings: list[Finding], path: Path | None, summary: Summary
     return kept
 
 
-def _verification(args: argparse.Namespace, findings: list[Finding]) -> None:
-    app_url = verify.configured_app_url(args.app_url)
-    wanted = args.revoke or args.verify or (args.verify is None and not args.staged and app_url)
-    if wanted and findings:
-        sys.stderr.write(f"oi scan: {verify.not_configured_reason(app_url)}\n")
+def _verification(args: argparse.Namespace, findings: list[Finding], summary: Summary) -> None:
+    """Ask the service about each finding, and revoke the live ones with --revoke.
+
+    History and tree scans verify by default when a service URL is known; --staged stays
+    offline unless asked. A service that is down leaves every finding `unverified`.
+    """
+    wanted = args.revoke or args.verify or (args.verify is None and not args.staged)
+    if not wanted or not findings:
+        return
+    from scanner import verify
+
+    app_url = verify.app_url_for(args.app_url, findings)
+    if app_url is None:
+        if args.revoke or args.verify:
+            sys.stderr.write(
+                "oi scan: verification not configured: no service URL (--app-url or "
+                "OPENINDEX_APP_URL); findings are unverified\n"
+            )
+        return
+    try:
+        verify.verify(findings, app_url)
+        summary.verified = True
+        if args.revoke:
+            verify.revoke_live(findings, app_url, _source(args), Path.cwd())
+    except verify.ServiceError as error:
+        if not summary.verified:
+            for finding in findings:
+                finding.status = "unverified"
+        sys.stderr.write(f"oi scan: {error}; findings are reported as they stand\n")
+
+
+def _source(args: argparse.Namespace) -> str:
+    if args.staged:
+        return "pre-commit"
+    return "ci" if os.environ.get("CI") else "cli"
 
 
 def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace) -> None:

@@ -1,0 +1,77 @@
+"""`oi revoke TOKEN|-`: kill a leaked token (one pasted in a chat, say) through the leak protocol.
+
+Exit codes: 0 every token is now revoked, 1 some token was unknown to the service, 2 usage or
+service error. Prefer `-` (one token per line on stdin): arguments show up in process lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from scanner import formats
+
+EXIT_DONE, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oi revoke", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "token", metavar="TOKEN|-", help="a raw token, or - to read them from stdin"
+    )
+    parser.add_argument("--app-url", metavar="URL", help="the tokenpatrol service")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:
+        return EXIT_ERROR if done.code else EXIT_DONE
+    tokens = _tokens(args.token)
+    if not tokens:
+        sys.stderr.write("oi revoke: error: no token given\n")
+        return EXIT_ERROR
+    from scanner import verify
+    from scanner.client import LeakClient, ServiceError
+
+    app_url = verify.configured_app_url(args.app_url)
+    if app_url is None:
+        sys.stderr.write("oi revoke: error: no service URL (--app-url or OPENINDEX_APP_URL)\n")
+        return EXIT_ERROR
+    try:
+        results = LeakClient(app_url).revoke(tokens, {}, "manual")
+    except ServiceError as error:
+        sys.stderr.write(f"oi revoke: error: {error}\n")
+        return EXIT_ERROR
+    _print(tokens, results, args.format)
+    return EXIT_UNKNOWN if any(r.get("result") == "unknown" for r in results) else EXIT_DONE
+
+
+def _tokens(argument: str) -> list[str]:
+    lines = sys.stdin.read().splitlines() if argument == "-" else [argument]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _print(tokens: list[str], results: list[dict[str, object]], output: str) -> None:
+    rows = [
+        {
+            "redacted": formats.redact(token),
+            "fingerprint": formats.fingerprint(token),
+            "result": str(result.get("result")),
+        }
+        for token, result in zip(tokens, results, strict=True)
+    ]
+    if output == "json":
+        json.dump({"results": rows}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    for row in rows:
+        sys.stdout.write(
+            f"{row['redacted']} ({row['fingerprint']}): {row['result'].replace('_', ' ')}\n"
+        )
+    if any(row["result"] == "revoked" for row in rows):
+        sys.stdout.write("Create a replacement: oi tokens create, or POST /me/pats.\n")

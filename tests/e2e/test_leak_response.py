@@ -1,0 +1,127 @@
+"""End to end: a real service process, a real repository whose history holds live tokens, and
+`oi scan --history --revoke` killing them on the spot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from scanner import formats
+from tests.support.api import Api
+from tests.support.databases import ROOT_KEY
+from tests.support.live_server import LiveServer, oi_command
+from tests.support.secrets import Secret
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.com",
+    "GIT_COMMITTER_NAME": "Dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.com",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    import os
+
+    done = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    )
+    return done.stdout.strip()
+
+
+def commit_file(repo: Path, name: str, text: str) -> str:
+    (repo / name).write_text(text)
+    git(repo, "add", name)
+    git(repo, "commit", "-qm", f"add {name}")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def oi(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*oi_command(), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_history_scan_revokes_live_leaks(
+    live_server: LiveServer, http: Api, tmp_path: Path
+) -> None:
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    live_pat = http.create_token(key, name="deploy")["token"]
+    live_api = http.create_token(key, "api-tokens", name="script", scope="read")["token"]
+    dead = http.create_token(key, name="old")
+    http.call("DELETE", f"/me/pats/{dead['id']}", key)
+    stranger = Secret(formats.PERSONAL_ACCESS_TOKEN.generate())
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "remote", "add", "origin", "https://ci:hunter2@git.example/acme/app.git")
+    pat_commit = commit_file(repo, "settings.py", f"TOKEN = '{live_pat}'\n")
+    commit_file(repo, "deploy.sh", f"export API={live_api}\n")
+    commit_file(repo, "notes.txt", f"old {dead['token']}\nnever {stranger}\n")
+    (repo / "settings.py").unlink()
+    git(repo, "commit", "-qam", "remove the token")
+
+    done = oi(
+        "scan", "--history", "--revoke", "--app-url", live_server.url, "--format", "json", cwd=repo
+    )
+    assert done.returncode == 1, done.stderr[-500:]
+    by_fingerprint = {f["fingerprint"]: f for f in json.loads(done.stdout)["findings"]}
+    statuses = {fp: f["status"] for fp, f in by_fingerprint.items()}
+    assert statuses == {
+        formats.fingerprint(live_pat): "revoked_now",
+        formats.fingerprint(live_api): "revoked_now",
+        formats.fingerprint(dead["token"]): "revoked",
+        formats.fingerprint(stranger): "unknown",
+    }
+    for token in (live_pat, live_api):
+        assert http.call("GET", "/auth/check", token).status == 401
+
+    events = http.call("GET", "/me/leaks", key).body
+    where = {(e["tokenName"], e["path"], e["commit"]) for e in events}
+    assert ("deploy", "settings.py", pat_commit) in where
+    assert {e["repo"] for e in events} == {"https://git.example/acme/app.git"}  # no credentials
+    assert all(e["source"] in ("cli", "ci") for e in events)
+
+    output = done.stdout + done.stderr + live_server.log_text()
+    for token in (live_pat, live_api, dead["token"], stranger, "hunter2"):
+        assert (token in output) is False, Secret(token)
+
+
+def test_oi_revoke_from_stdin(live_server: LiveServer, http: Api, tmp_path: Path) -> None:
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    pasted = http.create_token(key, name="pasted-in-chat")["token"]
+    done = oi("revoke", "-", "--app-url", live_server.url, cwd=tmp_path, stdin=f"{pasted}\n")
+    assert done.returncode == 0, done.stderr
+    assert formats.redact(pasted) in done.stdout and "revoked" in done.stdout
+    assert (pasted in done.stdout + done.stderr) is False
+    assert http.call("GET", "/auth/check", pasted).status == 401
+    again = oi("revoke", "-", "--app-url", live_server.url, cwd=tmp_path, stdin=f"{pasted}\n")
+    assert again.returncode == 0 and "already revoked" in again.stdout
+
+
+def test_scan_with_the_service_down_reports_unverified(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "leak.txt").write_text(f"{formats.PERSONAL_ACCESS_TOKEN.generate()}\n")
+    done = oi(
+        "scan", "--app-url", f"http://127.0.0.1:{port}", "--format", "json", ".", cwd=tmp_path
+    )
+    assert done.returncode == 1
+    assert [f["status"] for f in json.loads(done.stdout)["findings"]] == ["unverified"]
+    assert len(done.stderr.strip().splitlines()) == 1
