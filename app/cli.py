@@ -68,3 +68,14 @@ def upgrade_db() -> None:
     app = _load_app()
     upgrade_database(app)
     click.echo("database schema is at the newest revision")
+
+
+@server.command("send-mail")
+def send_mail() -> None:
+    """Retry mail that could not be delivered (for cron; needs TOKENPATROL_SMTP_URL)."""
+    from app.services import mail
+
+    app = _load_app()
+    with app.app_context():
+        sent, failed = mail.deliver_pending(limit=1000)
+    click.echo(f"sent {sent}, failed {failed}")

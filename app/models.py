@@ -164,3 +164,18 @@ class LeakEvent(db.Model):  # type: ignore[name-defined,misc]
     revoked_now: Mapped[bool] = mapped_column(default=False)
 
     token: Mapped[Token] = relationship()
+
+
+class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
+    """Mail waiting to go out: a mail server that is down delays the mail, never the revocation."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import LeakEvent, Token, User, utcnow
-from app.services import audit, tokens
+from app.services import audit, mail, tokens
 from scanner import formats
 
 LOOKUP_CHUNK = 500
@@ -75,7 +75,11 @@ def revoke(
     for raw in raws:
         token = by_hash.get(formats.token_hash(raw)) if formats.identify(raw) else None
         results.append(_revoke_one(raw, token, location, source, reporter))
-    db.session.commit()
+    for result in results:
+        if result.result == "revoked" and result.token is not None:
+            _notify_owner(result.token, location)
+    db.session.commit()  # the revocations (and the mails to send) are durable from here
+    mail.deliver_pending()
     return results
 
 
@@ -151,6 +155,22 @@ def _record_event(
             db.session.add(event)
     except IntegrityError:  # the same report arrived concurrently: one row is enough
         pass
+
+
+def _notify_owner(token: Token, location: Location) -> None:
+    """Queue the owner's mail: which token (name and last 4), where it leaked, what to do."""
+    if not token.user.email:
+        return
+    where = ", ".join(f"{key} {value}" for key, value in _where(location).items()) or "unknown"
+    body = (
+        f'Your {token.kind.replace("_", " ")} "{token.name}" ({token.display_prefix}...'
+        f"{token.last4}) was found leaked ({where}) and was revoked at "
+        f"{token.revoked_at:%Y-%m-%d %H:%M:%S} UTC. It no longer works.\n\n"
+        f"{REPLACEMENT_HINT}\n"
+    )
+    mail.queue(
+        token.user.email, f'tokenpatrol: your token "{token.name}" leaked and was revoked', body
+    )
 
 
 def _where(location: Location) -> dict[str, Any]:
