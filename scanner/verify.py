@@ -1,6 +1,7 @@
 """Verification and revocation of findings against the service that issued them.
 
-Where the service is, in order: `--app-url`, OPENINDEX_APP_URL, then the `iss` of an `oai_`
+Where the service is, in order: `--app-url`, OPENINDEX_APP_URL, the active profile's
+`app_url`, then the `iss` of an `oai_`
 token, but only when that host is allowed (TOKENPATROL_ALLOWED_ISSUERS, comma-separated) or is
 the configured URL: a token must not make the scanner send data to a host its payload names.
 """
@@ -21,8 +22,11 @@ ALLOWED_ISSUERS_ENV = "TOKENPATROL_ALLOWED_ISSUERS"
 
 
 def configured_app_url(flag: str | None) -> str | None:
-    """`--app-url`, else OPENINDEX_APP_URL."""
-    return flag or os.environ.get(APP_URL_ENV) or None
+    """`--app-url`, else OPENINDEX_APP_URL, else the active profile's `app_url`."""
+    from scanner.profiles import active_profile
+
+    url = flag or os.environ.get(APP_URL_ENV) or active_profile().get("app_url")
+    return str(url) if url else None
 
 
 def app_url_for(flag: str | None, findings: list[Finding]) -> str | None:

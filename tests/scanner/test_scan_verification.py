@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,32 @@ def test_no_verify_stays_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENINDEX_APP_URL", f"http://127.0.0.1:{closed_port()}")
     result = run_main(["scan", "-", "--no-verify"], stdin=f"{new_pat()}\n".encode())
     assert result.rc == 1 and result.err == ""
+
+
+def test_the_active_profile_names_the_service(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, garbage_service: str
+) -> None:
+    config = tmp_path / "tokenpatrol"
+    config.mkdir()
+    (config / "profiles.toml").write_text(
+        f'active = "work"\n[profiles.work]\napp_url = "{garbage_service}"\n'
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("OPENINDEX_APP_URL", raising=False)
+    result = run_main(["scan", "-", "--verify"], stdin=f"{new_pat()}\n".encode())
+    assert result.rc == 1 and "leak protocol" in result.err  # it asked that service
+
+
+def test_an_oai_issuer_is_used_only_when_allowed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, garbage_service: str
+) -> None:
+    from tests.scanner.conftest import new_api_token
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("OPENINDEX_APP_URL", raising=False)
+    token = new_api_token(iss=garbage_service)
+    refused = run_main(["scan", "-", "--verify"], stdin=f"{token}\n".encode())
+    assert "not configured" in refused.err
+    monkeypatch.setenv("TOKENPATROL_ALLOWED_ISSUERS", garbage_service)
+    allowed = run_main(["scan", "-", "--verify"], stdin=f"{token}\n".encode())
+    assert "leak protocol" in allowed.err
