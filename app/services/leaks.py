@@ -69,12 +69,30 @@ def check(hashes: list[str]) -> list[CheckResult]:
 def revoke(
     raws: list[str], location: Location, source: str, *, reporter: str | None
 ) -> list[RevokeResult]:
-    """Revoke every live token among `raws` and record where each was seen, in one commit."""
+    """Revoke every live token among `raws` and record where each was seen, in one commit.
+
+    Two reports of the same leak racing each other may both try to insert its event; the
+    loser starts over once, and then finds the event (and the revocation) already there.
+    """
+    for attempt in (1, 2):
+        try:
+            return _revoke_batch(raws, location, source, reporter)
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _revoke_batch(
+    raws: list[str], location: Location, source: str, reporter: str | None
+) -> list[RevokeResult]:
     by_hash = _tokens_by_hash([formats.token_hash(raw) for raw in raws if formats.identify(raw)])
+    seen_here = _tokens_with_event_at(location, [token.id for token in by_hash.values()])
     results: list[RevokeResult] = []
     for raw in raws:
         token = by_hash.get(formats.token_hash(raw)) if formats.identify(raw) else None
-        results.append(_revoke_one(raw, token, location, source, reporter))
+        results.append(_revoke_one(raw, token, location, source, reporter, seen_here))
     for result in results:
         if result.result == "revoked" and result.token is not None:
             _notify_owner(result.token, location)
@@ -108,7 +126,12 @@ def events_for_account(account_id: str | None) -> list[LeakEvent]:
 
 
 def _revoke_one(
-    raw: str, token: Token | None, location: Location, source: str, reporter: str | None
+    raw: str,
+    token: Token | None,
+    location: Location,
+    source: str,
+    reporter: str | None,
+    seen_here: set[str],
 ) -> RevokeResult:
     if token is None:
         return RevokeResult(raw, "unknown", None)
@@ -123,38 +146,42 @@ def _revoke_one(
             last4=token.last4,
             **_where(location),
         )
-    _record_event(token, location, source, reporter, revoked_now=live)
+    if token.id not in seen_here:
+        seen_here.add(token.id)
+        _record_event(token, location, source, reporter, revoked_now=live)
     return RevokeResult(raw, "revoked" if live else "already_revoked", token)
 
 
 def _record_event(
     token: Token, location: Location, source: str, reporter: str | None, *, revoked_now: bool
 ) -> None:
-    exists = db.session.scalars(
-        select(LeakEvent.id).where(
-            LeakEvent.token_id == token.id, LeakEvent.location_key == location.key
+    db.session.add(
+        LeakEvent(
+            token_id=token.id,
+            location_key=location.key,
+            repo=location.repo,
+            commit=location.commit,
+            path=location.path,
+            line=location.line,
+            url=location.url,
+            source=source,
+            reported_by=reporter,
+            reported_at=utcnow(),
+            revoked_now=revoked_now,
         )
-    ).first()
-    if exists is not None:
-        return
-    event = LeakEvent(
-        token_id=token.id,
-        location_key=location.key,
-        repo=location.repo,
-        commit=location.commit,
-        path=location.path,
-        line=location.line,
-        url=location.url,
-        source=source,
-        reported_by=reporter,
-        reported_at=utcnow(),
-        revoked_now=revoked_now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:  # the same report arrived concurrently: one row is enough
-        pass
+
+
+def _tokens_with_event_at(location: Location, token_ids: list[str]) -> set[str]:
+    """Which of these tokens already have an event at this location (one query per chunk)."""
+    seen: set[str] = set()
+    for start in range(0, len(token_ids), LOOKUP_CHUNK):
+        query = select(LeakEvent.token_id).where(
+            LeakEvent.location_key == location.key,
+            LeakEvent.token_id.in_(token_ids[start : start + LOOKUP_CHUNK]),
+        )
+        seen.update(db.session.scalars(query))
+    return seen
 
 
 def _notify_owner(token: Token, location: Location) -> None:
