@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 PUBLIC_ID_PATTERN = r"^[a-z]{3}_[0-9A-Za-z]{1,40}$"
@@ -249,7 +249,7 @@ class LeakLocation(Request):
     repo: Annotated[str, StringConstraints(max_length=500)] | None = None
     commit: Annotated[str, StringConstraints(max_length=64)] | None = None
     path: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    line: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    line: Annotated[StrictInt, Field(ge=0, le=10**9)] | None = None
     url: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 

@@ -47,9 +47,9 @@ def check(body: LeakCheck) -> LeakCheckReply:
             LeakCheckResult(
                 hash=result.token_hash,
                 status=result.status,
-                token_id=result.token.id if result.token else None,
-                kind=result.token.kind if result.token else None,
-                scope=result.token.scope if result.token else None,
+                token_id=result.token_id,
+                kind=result.kind,
+                scope=result.scope,
             )
             for result in leaks.check(body.hashes)
         ]
@@ -75,8 +75,8 @@ def revoke(body: LeakRevoke) -> LeakRevokeReply:
                 fingerprint=formats.fingerprint(result.raw),
                 redacted=formats.redact(result.raw),
                 result=result.result,
-                token_id=result.token.id if result.token else None,
-                kind=result.token.kind if result.token else None,
+                token_id=result.token_id,
+                kind=result.kind,
             )
             for result in results
         ],

@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import LeakEvent, Token, User, utcnow
-from app.services import audit, mail, tokens
+from app.models import Invite, LeakEvent, Token, User, utcnow
+from app.services import audit, invites, mail, tokens
 from scanner import formats
 
 LOOKUP_CHUNK = 500
+INVITE_KIND = "invite"
 REPLACEMENT_HINT = (
     "Create a replacement with POST /me/pats (or /me/api-tokens), or `oi tokens create`, "
     "and update whatever used the leaked token."
@@ -47,7 +48,9 @@ class Location:
 class CheckResult:
     token_hash: str
     status: str
-    token: Token | None
+    token_id: str | None = None
+    kind: str | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,34 @@ class RevokeResult:
     raw: str
     result: str
     token: Token | None
+    invite: Invite | None = None
+
+    @property
+    def token_id(self) -> str | None:
+        return self.token.id if self.token else self.invite.id if self.invite else None
+
+    @property
+    def kind(self) -> str | None:
+        return self.token.kind if self.token else INVITE_KIND if self.invite else None
 
 
 def check(hashes: list[str]) -> list[CheckResult]:
-    """Status of each hash: active, revoked, expired or unknown."""
+    """Status of each hash: active, revoked, expired or unknown (tokens and invite tokens)."""
     found = _tokens_by_hash(hashes)
-    return [
-        CheckResult(h, tokens.status_of(found[h]) if h in found else "unknown", found.get(h))
-        for h in hashes
-    ]
+    pending_invites = _invites_by_hash(h for h in hashes if h not in found)
+    results = []
+    for token_hash in hashes:
+        if token_hash in found:
+            token = found[token_hash]
+            results.append(
+                CheckResult(token_hash, tokens.status_of(token), token.id, token.kind, token.scope)
+            )
+        elif token_hash in pending_invites:
+            invite = pending_invites[token_hash]
+            results.append(CheckResult(token_hash, _invite_status(invite), invite.id, INVITE_KIND))
+        else:
+            results.append(CheckResult(token_hash, "unknown"))
+    return results
 
 
 def revoke(
@@ -90,8 +112,15 @@ def _revoke_batch(
     by_hash = _tokens_by_hash([formats.token_hash(raw) for raw in raws if formats.identify(raw)])
     seen_here = _tokens_with_event_at(location, [token.id for token in by_hash.values()])
     results: list[RevokeResult] = []
+    invites_by_hash = _invites_by_hash(
+        formats.token_hash(raw) for raw in raws if formats.INVITE_TOKEN.is_valid(raw)
+    )
     for raw in raws:
-        token = by_hash.get(formats.token_hash(raw)) if formats.identify(raw) else None
+        raw_hash = formats.token_hash(raw) if formats.identify(raw) else ""
+        if raw_hash in invites_by_hash:
+            results.append(_revoke_invite(raw, invites_by_hash[raw_hash], source, reporter))
+            continue
+        token = by_hash.get(raw_hash)
         results.append(_revoke_one(raw, token, location, source, reporter, seen_here))
     for result in results:
         if result.result == "revoked" and result.token is not None:
@@ -150,6 +179,34 @@ def _revoke_one(
         seen_here.add(token.id)
         _record_event(token, location, source, reporter, revoked_now=live)
     return RevokeResult(raw, "revoked" if live else "already_revoked", token)
+
+
+def _revoke_invite(raw: str, invite: Invite, source: str, reporter: str | None) -> RevokeResult:
+    """A leaked invite link is revoked too (it has no owner yet, so there is no leak event)."""
+    if _invite_status(invite) != "active":
+        return RevokeResult(raw, "already_revoked", None, invite)
+    invite.revoked_at = utcnow()
+    audit.record(
+        f"leak report ({source}) from {reporter or 'unknown'}",
+        "invite.revoke",
+        invite.id,
+        reason="leaked",
+    )
+    return RevokeResult(raw, "revoked", None, invite)
+
+
+def _invite_status(invite: Invite) -> str:
+    status = invites.status_of(invite)
+    return {"pending": "active", "claimed": "revoked"}.get(status, status)
+
+
+def _invites_by_hash(hashes: Iterable[str]) -> dict[str, Invite]:
+    wanted = list(dict.fromkeys(hashes))
+    found: dict[str, Invite] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        query = select(Invite).where(Invite.token_hash.in_(wanted[start : start + LOOKUP_CHUNK]))
+        found.update((invite.token_hash, invite) for invite in db.session.scalars(query))
+    return found
 
 
 def _record_event(

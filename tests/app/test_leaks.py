@@ -113,3 +113,28 @@ def test_leak_endpoints_are_rate_limited_per_address(make_app: Any) -> None:
     body = {"hashes": ["a" * 64]}
     statuses = [api.call("POST", "/api/v1/leaks/check", json_body=body).status for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_a_leaked_invite_link_is_checked_and_revoked_too(api: Api, alice: str) -> None:
+    created = api.call(
+        "POST",
+        "/api/v1/admin/invites",
+        alice,
+        json_body={"email": "carol@example.com", "account_id": "acme"},
+    ).body["result"]
+    invite = created["invite_token"]
+    check = api.call(
+        "POST", "/api/v1/leaks/check", json_body={"hashes": [formats.token_hash(invite)]}
+    )
+    assert (
+        check.body["results"][0]["status"] == "active"
+        and check.body["results"][0]["kind"] == "invite"
+    )
+    assert [r["result"] for r in revoke(api, [invite])["results"]] == ["revoked"]
+    claim = api.call(
+        "POST",
+        "/auth/invites/claim",
+        json_body={"token": invite, "password": "correct horse battery staple"},
+    )
+    assert claim.status == 400
+    assert [r["result"] for r in revoke(api, [invite])["results"]] == ["already_revoked"]
