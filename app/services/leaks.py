@@ -72,7 +72,7 @@ class RevokeResult:
 def check(hashes: list[str]) -> list[CheckResult]:
     """Status of each hash: active, revoked, expired or unknown (tokens and invite tokens)."""
     found = _tokens_by_hash(hashes)
-    pending_invites = _invites_by_hash(h for h in hashes if h not in found)
+    invites_found = _invites_by_hash(h for h in hashes if h not in found)
     results = []
     for token_hash in hashes:
         if token_hash in found:
@@ -80,8 +80,8 @@ def check(hashes: list[str]) -> list[CheckResult]:
             results.append(
                 CheckResult(token_hash, tokens.status_of(token), token.id, token.kind, token.scope)
             )
-        elif token_hash in pending_invites:
-            invite = pending_invites[token_hash]
+        elif token_hash in invites_found:
+            invite = invites_found[token_hash]
             results.append(CheckResult(token_hash, _invite_status(invite), invite.id, INVITE_KIND))
         else:
             results.append(CheckResult(token_hash, "unknown"))
