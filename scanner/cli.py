@@ -14,6 +14,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "Find leaked tokens in files, stdin, the index or history.",
     ),
     "revoke": ("scanner.revoke_command", "main", "Revoke leaked tokens (TOKEN or - for stdin)."),
+    "profile": ("scanner.profile_command", "profile", "Profiles: service URL, token, agent id."),
+    "auth": ("scanner.profile_command", "auth", "oi auth check: is the token valid?"),
     "serve": ("app.cli", "serve", "Run the token service."),
     "server": ("app.cli", "server", "Server maintenance commands (database)."),
 }
@@ -47,7 +49,8 @@ def _run_click(name: str, rest: list[str]) -> int:
     module_name, attribute, _help = LAZY_COMMANDS[name]
     command: click.Command = getattr(importlib.import_module(module_name), attribute)
     try:
-        command.main(rest, prog_name=f"oi {name}", standalone_mode=False)
+        # Without standalone mode click hands back an Exit's code instead of raising it.
+        outcome = command.main(rest, prog_name=f"oi {name}", standalone_mode=False)
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.ClickException as error:
@@ -56,7 +59,7 @@ def _run_click(name: str, rest: list[str]) -> int:
     except click.exceptions.Abort:
         sys.stderr.write("aborted\n")
         return 1
-    return 0
+    return outcome if isinstance(outcome, int) else 0
 
 
 if __name__ == "__main__":
