@@ -38,19 +38,21 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_databases import (
+    PostgresUnreachable,
+    check_postgres,
+    postgres_database,
+    sqlite_database,
+)
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, select, text
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_SIZES = (1_000, 100_000)
@@ -93,10 +95,6 @@ class Result:
         return self.auth_us - self.health_us
 
 
-class PostgresUnreachable(Exception):
-    """The PostgreSQL server could not be reached."""
-
-
 # ---- command line ----
 
 
@@ -129,49 +127,6 @@ def _sizes(value: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
 
 
 # ---- databases ----
-
-
-@contextmanager
-def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / 'bench.sqlite3'}"
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """CREATE DATABASE bench_<random>, and DROP it WITH (FORCE) however the run ends."""
-    admin = postgres_admin_engine(server_url)
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    try:
-        _autocommit(admin, f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            _autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
-
-
-def postgres_admin_engine(server_url: str) -> Engine:
-    return create_engine(
-        server_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-
-
-def check_postgres(server_url: str) -> None:
-    engine = postgres_admin_engine(server_url)
-    try:
-        _autocommit(engine, "SELECT 1")
-    except OperationalError as error:
-        where = make_url(server_url).render_as_string(hide_password=True)
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "connection failed"
-        raise PostgresUnreachable(f"PostgreSQL at {where} is unreachable: {reason}") from None
-    finally:
-        engine.dispose()
-
-
-def _autocommit(engine: Engine, statement: str) -> None:
-    with engine.connect() as connection:
-        connection.execute(text(statement))
 
 
 # ---- the app and its data ----

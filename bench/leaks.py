@@ -53,7 +53,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,9 +60,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from bench_databases import (
+    PostgresUnreachable,
+    check_postgres,
+    postgres_database,
+    sqlite_database,
+)
 from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
 
 CHECK_BATCH = 1_000  # hashes per check request
 CHECK_LIVE = 100  # of them, hashes of live PATs; the rest are random
@@ -137,10 +140,6 @@ class Timing:
         return statistics.median(self.samples_ms)
 
 
-class PostgresUnreachable(Exception):
-    """The PostgreSQL server could not be reached."""
-
-
 class WrongReply(Exception):
     """The service answered something other than what the benchmark expects."""
 
@@ -167,49 +166,6 @@ def parse_options(argv: list[str]) -> Options:
 
 
 # ---- databases ----
-
-
-@contextmanager
-def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / 'bench.sqlite3'}"
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """CREATE DATABASE bench_leaks_<random>, and DROP it WITH (FORCE) however the run ends."""
-    admin = postgres_admin_engine(server_url)
-    name = f"bench_leaks_{uuid.uuid4().hex[:12]}"
-    try:
-        _autocommit(admin, f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            _autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
-
-
-def postgres_admin_engine(server_url: str) -> Engine:
-    return create_engine(
-        server_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-
-
-def check_postgres(server_url: str) -> None:
-    engine = postgres_admin_engine(server_url)
-    try:
-        _autocommit(engine, "SELECT 1")
-    except OperationalError as error:
-        where = make_url(server_url).render_as_string(hide_password=True)
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "connection failed"
-        raise PostgresUnreachable(f"PostgreSQL at {where} is unreachable: {reason}") from None
-    finally:
-        engine.dispose()
-
-
-def _autocommit(engine: Engine, statement: str) -> None:
-    with engine.connect() as connection:
-        connection.execute(text(statement))
 
 
 def load_filler_tokens(database_url: str, count: int) -> None:
@@ -546,7 +502,9 @@ def run(options: Options) -> tuple[list[Timing], float]:
     with tempfile.TemporaryDirectory(prefix="tokenpatrol-bench-leaks-") as workdir:
         base = Path(workdir)
         database = (
-            postgres_database(options.postgres_url) if options.postgres else sqlite_database(base)
+            postgres_database(options.postgres_url, "bench_leaks")
+            if options.postgres
+            else sqlite_database(base)
         )
         with database as url:
             env = server_environment(url, base)
