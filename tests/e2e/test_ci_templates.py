@@ -19,6 +19,7 @@ import yaml
 from scanner import formats
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
+from tests.support.git_repos import commit, git
 from tests.support.live_server import LiveServer
 from tests.support.secrets import Secret
 
@@ -27,13 +28,6 @@ SCRIPT = CI_DIR / "scan-push.sh"
 SARIF = "tokenpatrol.sarif"
 ZEROS = "0" * 40
 CLEAN_TEXT = "print('hello')\n"
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Dev",
-    "GIT_AUTHOR_EMAIL": "dev@example.com",
-    "GIT_COMMITTER_NAME": "Dev",
-    "GIT_COMMITTER_EMAIL": "dev@example.com",
-}
 
 
 # -- the templates --------------------------------------------------------------------------
@@ -99,34 +93,11 @@ def test_scan_push_is_posix_sh() -> None:
 # -- scan-push.sh against real repositories -------------------------------------------------
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-    )
-    return done.stdout.strip()
-
-
 def new_repo(path: Path) -> Path:
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
     git(path, "remote", "add", "origin", "https://git.example/acme/app.git")
     return path
-
-
-def commit(repo: Path, name: str, text: str | None) -> str:
-    """Write (or, with None, delete) one file and commit; the new commit's sha."""
-    if text is None:
-        git(repo, "rm", "-q", name)
-    else:
-        (repo / name).write_text(text)
-        git(repo, "add", name)
-    git(repo, "commit", "-qm", f"change {name}")
-    return git(repo, "rev-parse", "HEAD")
 
 
 def oi_directory(tmp_path: Path) -> str:

@@ -10,36 +10,9 @@ from pathlib import Path
 from scanner import formats
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
+from tests.support.git_repos import commit, git
 from tests.support.live_server import LiveServer, oi_command
 from tests.support.secrets import Secret
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Dev",
-    "GIT_AUTHOR_EMAIL": "dev@example.com",
-    "GIT_COMMITTER_NAME": "Dev",
-    "GIT_COMMITTER_EMAIL": "dev@example.com",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    import os
-
-    done = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-    )
-    return done.stdout.strip()
-
-
-def commit_file(repo: Path, name: str, text: str) -> str:
-    (repo / name).write_text(text)
-    git(repo, "add", name)
-    git(repo, "commit", "-qm", f"add {name}")
-    return git(repo, "rev-parse", "HEAD")
 
 
 def oi(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -68,9 +41,9 @@ def test_history_scan_revokes_live_leaks(
     repo.mkdir()
     git(repo, "init", "-q")
     git(repo, "remote", "add", "origin", "https://ci:hunter2@git.example/acme/app.git")
-    pat_commit = commit_file(repo, "settings.py", f"TOKEN = '{live_pat}'\n")
-    commit_file(repo, "deploy.sh", f"export API={live_api}\n")
-    commit_file(repo, "notes.txt", f"old {dead['token']}\nnever {stranger}\n")
+    pat_commit = commit(repo, "settings.py", f"TOKEN = '{live_pat}'\n")
+    commit(repo, "deploy.sh", f"export API={live_api}\n")
+    commit(repo, "notes.txt", f"old {dead['token']}\nnever {stranger}\n")
     (repo / "settings.py").unlink()
     git(repo, "commit", "-qam", "remove the token")
 
