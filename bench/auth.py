@@ -50,6 +50,7 @@ from bench_databases import (
     postgres_database,
     sqlite_database,
 )
+from bench_output import note, print_table
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, text
@@ -345,32 +346,6 @@ GROWTH_HEADERS = [
     "auth µs ratio",
     "auth/check ratio",
 ]
-
-
-def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print_plain(title, headers, rows)
-        return
-    table = Table(title=title)
-    for index, header in enumerate(headers):
-        table.add_column(header, justify="left" if index == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    Console(width=max(Console().width, 110)).print(table)
-
-
-def print_plain(title: str, headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    print(title)
-    for row in (headers, *rows):
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-
-
-def note(message: str) -> None:
-    print(message, flush=True)
 
 
 # ---- main ----

@@ -66,6 +66,7 @@ from bench_databases import (
     postgres_database,
     sqlite_database,
 )
+from bench_output import note, print_table
 from sqlalchemy import create_engine, insert, select, text
 
 CHECK_BATCH = 1_000  # hashes per check request
@@ -555,32 +556,6 @@ def result_rows(timings: list[Timing]) -> list[list[str]]:
         ]
         for t in timings
     ]
-
-
-def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print_plain(title, headers, rows)
-        return
-    table = Table(title=title)
-    for index, header in enumerate(headers):
-        table.add_column(header, justify="left" if index == 0 else "right")
-    for row in rows:
-        table.add_row(*row)
-    Console(width=max(Console().width, 110)).print(table)
-
-
-def print_plain(title: str, headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    print(title)
-    for row in (headers, *rows):
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-
-
-def note(message: str) -> None:
-    print(message, flush=True)
 
 
 # ---- main ----
