@@ -66,11 +66,12 @@ class StagedBlob(NamedTuple):
 
 def staged_blobs(cwd: Path) -> list[StagedBlob]:
     """Blobs the next commit adds or changes, with what HEAD held at the same path."""
-    try:
-        run("rev-parse", "--verify", "--quiet", "HEAD", cwd=cwd)
+    try:  # one git process per commit on the pre-commit path: no separate HEAD check
+        out = run(
+            "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AM", "HEAD", cwd=cwd
+        )
     except GitError:
-        return _index_blobs(cwd)  # no commit yet: everything in the index is new
-    out = run("diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AM", "HEAD", cwd=cwd)
+        return _index_blobs(cwd)  # no commit yet (HEAD unborn): everything in the index is new
     fields = out.split("\0")
     blobs = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
