@@ -109,14 +109,14 @@ def revoke(
 def _revoke_batch(
     raws: list[str], location: Location, source: str, reporter: str | None
 ) -> list[RevokeResult]:
-    by_hash = _tokens_by_hash([formats.token_hash(raw) for raw in raws if formats.identify(raw)])
+    # Each raw token is validated and hashed once; invalid ones can only be "unknown".
+    hash_of = {raw: formats.token_hash(raw) for raw in raws if formats.identify(raw)}
+    by_hash = _tokens_by_hash(hash_of.values())
+    invites_by_hash = _invites_by_hash(h for h in hash_of.values() if h not in by_hash)
     seen_here = _tokens_with_event_at(location, [token.id for token in by_hash.values()])
     results: list[RevokeResult] = []
-    invites_by_hash = _invites_by_hash(
-        formats.token_hash(raw) for raw in raws if formats.INVITE_TOKEN.is_valid(raw)
-    )
     for raw in raws:
-        raw_hash = formats.token_hash(raw) if formats.identify(raw) else ""
+        raw_hash = hash_of.get(raw, "")
         if raw_hash in invites_by_hash:
             results.append(_revoke_invite(raw, invites_by_hash[raw_hash], source, reporter))
             continue
