@@ -26,6 +26,7 @@ from tests.scanner.conftest import (
     scan,
     scan_json,
 )
+from tests.support.secrets import Secret
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
 
@@ -381,8 +382,10 @@ def test_shallow_clone_warns_on_stderr(make_repo: Callable[[str], GitRepo]) -> N
     assert leaked(result.out + result.err, [old, recent]) == []
 
 
-def test_partial_clone_warns_and_never_fetches(make_repo: Callable[[str], GitRepo]) -> None:
-    """A blob:none clone lacks old blobs: a warning, the rest scanned, nothing fetched."""
+def _filtered_clone(
+    make_repo: Callable[[str], GitRepo], name: str, filter_spec: str
+) -> tuple[GitRepo, Secret]:
+    """A clone of a history whose old token was deleted, made with `--filter=filter_spec`."""
     origin = make_repo("origin")
     origin.git("config", "uploadpack.allowFilter", "true")
     origin.commit_file("old.txt", f"{new_pat()}\n")
@@ -390,7 +393,12 @@ def test_partial_clone_warns_and_never_fetches(make_repo: Callable[[str], GitRep
     origin.commit("remove")
     current = new_invite()
     origin.commit_file("current.txt", f"{current}\n")
-    partial = clone(origin, origin.path.parent / "partial", "--filter=blob:none", url=True)
+    return clone(origin, origin.path.parent / name, f"--filter={filter_spec}", url=True), current
+
+
+def test_partial_clone_warns_and_never_fetches(make_repo: Callable[[str], GitRepo]) -> None:
+    """A blob:none clone lacks old blobs: a warning, the rest scanned, nothing fetched."""
+    partial, current = _filtered_clone(make_repo, "partial", "blob:none")
     missing_before = _missing_objects(partial)
     assert missing_before, "the partial clone should lack the old blob"
 
@@ -404,14 +412,7 @@ def test_partial_clone_warns_and_never_fetches(make_repo: Callable[[str], GitRep
 
 def test_treeless_clone_reports_what_it_can_read(make_repo: Callable[[str], GitRepo]) -> None:
     """A tree:0 clone lacks old trees: warn, still report the tokens it read, fetch nothing."""
-    origin = make_repo("origin")
-    origin.git("config", "uploadpack.allowFilter", "true")
-    origin.commit_file("old.txt", f"{new_pat()}\n")
-    origin.git("rm", "-q", "old.txt")
-    origin.commit("remove")
-    current = new_invite()
-    origin.commit_file("current.txt", f"{current}\n")
-    treeless = clone(origin, origin.path.parent / "treeless", "--filter=tree:0", url=True)
+    treeless, current = _filtered_clone(make_repo, "treeless", "tree:0")
     missing_before = _missing_objects(treeless)
     assert missing_before, "the treeless clone should lack the old trees"
 
