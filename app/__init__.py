@@ -60,10 +60,13 @@ def _install_request_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app import oauth, web
     from app.api import admin, leaks, me, system
 
     for blueprint in (system.bp, me.bp, admin.bp, leaks.bp):
         app.register_blueprint(blueprint)
+    web.init_app(app)
+    oauth.init_app(app)
 
 
 def _retry_after_only_when_limited(response: Response) -> Response:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
@@ -15,6 +17,8 @@ from app.models import Token, User
 from app.services import accounts, settings, tokens
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MISSING_TOKEN = "missing token: send 'Authorization: Bearer <token>' or 'X-API-Key: <token>'"
 
@@ -82,6 +86,12 @@ def authenticate(raw: str | None) -> Principal:
         raise PermissionDenied("personal access tokens are switched off on this instance")
     tokens.touch(token)
     return Principal(token.kind, token.user.role, token.scope, token.user, token)
+
+
+def public(view: F) -> F:
+    """Mark a view that reads no API token (web pages use the session, OAuth its own rules)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
 
 
 def authenticate_request() -> None:

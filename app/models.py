@@ -99,8 +99,35 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     replaced_by: Mapped[str | None] = mapped_column(String(40))
+    # OAuth tokens from one sign-in share a family: reuse of a spent refresh token kills it all.
+    family_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class OAuthCode(db.Model):  # type: ignore[name-defined,misc]
+    """An authorization code (stored hashed): single use, short-lived, bound to a PKCE challenge.
+
+    A spent code is kept (with `used_at`) until it expires, so a replay can be recognised and
+    the tokens it bought revoked (OAuth 2.1, section 4.1.3).
+    """
+
+    __tablename__ = "oauth_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(100))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    family_id: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship()
 
 
 class Invite(db.Model):  # type: ignore[name-defined,misc]

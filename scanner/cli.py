@@ -16,6 +16,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "revoke": ("scanner.revoke_command", "main", "Revoke leaked tokens (TOKEN or - for stdin)."),
     "profile": ("scanner.profile_command", "profile", "Profiles: service URL, token, agent id."),
     "auth": ("scanner.profile_command", "auth", "oi auth check: is the token valid?"),
+    "login": ("scanner.login_command", "login", "Sign in through the browser (OAuth + PKCE)."),
+    "logout": ("scanner.login_command", "logout", "Revoke and forget the oi login tokens."),
     "serve": ("app.cli", "serve", "Run the token service."),
     "server": ("app.cli", "server", "Server maintenance commands (database)."),
 }

@@ -76,11 +76,19 @@ _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ChecksumFormat(NamedTuple):
-    """`prefix` + 30 random base62 + 6-char CRC32 checksum of the random part."""
+    """`prefix` + 30 random base62 + 6-char CRC32 checksum of the random part.
+
+    With `checksum_covers_prefix` the CRC is taken over prefix and random part together, so a
+    one-character change that turns one prefix into another (`oi_oat_` -> `oi_pat_`) fails too.
+    """
 
     kind: str
     prefix: str
     description: str
+    checksum_covers_prefix: bool = False
+
+    def _checksum(self, random_part: str) -> str:
+        return checksum(self.prefix + random_part if self.checksum_covers_prefix else random_part)
 
     @property
     def length(self) -> int:
@@ -100,7 +108,11 @@ class ChecksumFormat(NamedTuple):
         import secrets
 
         random_part = "".join(secrets.choice(BASE62_ALPHABET) for _ in range(RANDOM_LENGTH))
-        return self.prefix + random_part + checksum(random_part)
+        return self.from_random(random_part)
+
+    def from_random(self, random_part: str) -> str:
+        """The token for a given 30-character random part (its checksum appended)."""
+        return self.prefix + random_part + self._checksum(random_part)
 
     def is_valid(self, token: str) -> bool:
         """True only for a well-formed token of this format whose checksum matches."""
@@ -112,17 +124,17 @@ class ChecksumFormat(NamedTuple):
         random_part, check = body[:RANDOM_LENGTH], body[RANDOM_LENGTH:]
         import hmac
 
-        return hmac.compare_digest(checksum(random_part), check)
+        return hmac.compare_digest(self._checksum(random_part), check)
 
 
 _BASE62_RE = re.compile(r"[0-9A-Za-z]+")
 
 
-def checksum(random_part: str) -> str:
-    """CRC32 of the random part, big-endian base62, six characters."""
+def checksum(text: str) -> str:
+    """CRC32 of `text`, big-endian base62, six characters."""
     import zlib
 
-    return base62_encode(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
+    return base62_encode(zlib.crc32(text.encode("ascii")), CHECKSUM_LENGTH)
 
 
 class SignedFormat(NamedTuple):
@@ -206,11 +218,23 @@ PERSONAL_ACCESS_TOKEN = ChecksumFormat(
 )
 INVITE_TOKEN = ChecksumFormat("invite_token", "oi_inv_", "invite link token")
 API_TOKEN = SignedFormat("api_token", "oai_", "signed API token")
+OAUTH_ACCESS_TOKEN = ChecksumFormat(
+    "oauth_access_token", "oi_oat_", "OAuth access token (oi login, 8 hours)", True
+)
+OAUTH_REFRESH_TOKEN = ChecksumFormat(
+    "oauth_refresh_token", "oi_ort_", "OAuth refresh token (oi login, rotated on use)", True
+)
 
 TokenFormat = ChecksumFormat | SignedFormat
 
 #: Every format the service issues. The scanner searches for exactly these.
-REGISTRY: tuple[TokenFormat, ...] = (PERSONAL_ACCESS_TOKEN, INVITE_TOKEN, API_TOKEN)
+REGISTRY: tuple[TokenFormat, ...] = (
+    PERSONAL_ACCESS_TOKEN,
+    INVITE_TOKEN,
+    API_TOKEN,
+    OAUTH_ACCESS_TOKEN,
+    OAUTH_REFRESH_TOKEN,
+)
 
 
 def format_for(token: str) -> TokenFormat | None:

@@ -6,45 +6,25 @@ written with mode 0600. `oi profile show` never prints a whole token.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 import click
 
-from scanner import formats, profiles
+from scanner import formats, profile_store, profiles
 
 TOKEN_ENV = "OPENINDEX_TOKEN"
 
 
 def _load() -> dict[str, Any]:
-    import tomllib
-
     try:
-        return tomllib.loads(_path().read_text())
-    except FileNotFoundError:
-        return {"active": "default", "profiles": {}}
-    except (OSError, ValueError) as error:
-        raise click.ClickException(f"cannot read {_path()}: {error}") from None
+        return profile_store.load()
+    except profile_store.ProfileError as error:
+        raise click.ClickException(str(error)) from None
 
 
-def _save(document: dict[str, Any]) -> None:
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"active = {json.dumps(document.get('active', 'default'))}", ""]
-    for name, values in sorted(document.get("profiles", {}).items()):
-        lines.append(f"[profiles.{json.dumps(name)}]")
-        lines += [f"{key} = {json.dumps(str(value))}" for key, value in sorted(values.items())]
-        lines.append("")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(lines))
-    path.chmod(0o600)
-
-
-def _path() -> Path:
-    return profiles.config_dir() / profiles.PROFILES_FILE
+_save = profile_store.save
+_path = profile_store.path
 
 
 def _shown(values: dict[str, Any]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Reading `oi` profiles (TOML under the user config dir), standard library only.
 
-The file is `$XDG_CONFIG_HOME/tokenpatrol/profiles.toml` (`~/.config/...` by default, where
-platformdirs puts it on Linux):
+The file is `profiles.toml` in platformdirs' user config directory for `tokenpatrol`
+(`$XDG_CONFIG_HOME/tokenpatrol/`, else `~/.config/tokenpatrol/` on Linux):
 
     active = "work"
     [profiles.work]
@@ -14,7 +14,6 @@ platformdirs puts it on Linux):
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,10 @@ PROFILES_FILE = "profiles.toml"
 
 
 def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "tokenpatrol"
+    """platformdirs' answer, imported here: only commands that read a profile pay for it."""
+    from platformdirs import user_config_path
+
+    return user_config_path("tokenpatrol", appauthor=False)
 
 
 def active_profile() -> dict[str, Any]:

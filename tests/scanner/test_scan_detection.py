@@ -53,7 +53,7 @@ random_parts = st.text(alphabet=formats.BASE62_ALPHABET, min_size=30, max_size=3
 def checksum_tokens(draw: st.DrawFn) -> Secret:
     fmt = draw(st.sampled_from(CHECKSUM_FORMATS))
     random_part = draw(random_parts)
-    return Secret(fmt.prefix + random_part + formats.checksum(random_part))
+    return Secret(fmt.from_random(random_part))
 
 
 @st.composite
@@ -241,8 +241,8 @@ def _swap_checksum_case(token: str) -> str:
     return swapped if swapped != token else _flip_last(token)
 
 
-def _pat_with_body(random_part: str, prefix: str = "oi_pat_") -> str:
-    return prefix + random_part + formats.checksum(random_part)
+def _pat_with_body(random_part: str) -> str:
+    return formats.PERSONAL_ACCESS_TOKEN.from_random(random_part)
 
 
 def _oai(payload_bytes: bytes) -> str:
