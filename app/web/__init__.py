@@ -1,9 +1,28 @@
-"""The web UI: server-rendered pages for people (sign-in, tokens, leaks, admin)."""
+"""The web UI: server-rendered pages for people (sign-in, tokens, leaks, admin).
+
+Pages authenticate by the Flask-Login session, never by API token (every view is `public`),
+and every form is a FlaskForm with its own CSRF token; the JSON API stays CSRF-free.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from app.web import headers, throttle
+
 
 def init_app(app: Flask) -> None:
-    """Register the web blueprint, Flask-Login and CSRF (filled in by the web UI work)."""
+    """Session cookie rules, Flask-Login, the blueprint, and the app-wide security headers."""
+    from app.web import admin_views, error_pages, leak_views, session_views, token_views  # noqa: F401
+    from app.web.blueprint import bp
+    from app.web.session import login_manager
+
+    app.config.setdefault("LOGIN_RATE_LIMIT", throttle.DEFAULT_LOGIN_RATE_LIMIT)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = bool(
+        app.config["SESSION_COOKIE_SECURE"] or app.config["REQUIRE_HTTPS"]
+    )
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+    headers.init_app(app)

@@ -86,6 +86,18 @@ class Api:
         assert reply.status == 200, reply
         return str(reply.body["result"]["user_key"])
 
+    def invite(self, key: str, account_id: str, email: str, role: str = "user") -> dict[str, Any]:
+        """`POST /api/v1/admin/invites`: the result, with `invite_token` and `url`."""
+        reply = self.call(
+            "POST",
+            "/api/v1/admin/invites",
+            key,
+            json_body={"email": email, "account_id": account_id, "role": role},
+        )
+        assert reply.status == 200, reply
+        result: dict[str, Any] = reply.body["result"]
+        return result
+
     def create_token(
         self,
         token: str,

@@ -1,0 +1,49 @@
+"""Leaked tokens: what, where (with a commit link), when revoked; the account view for admins."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.api import Api
+from tests.web.browser import Browser
+from tests.web.test_token_pages import create
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def report_leak(api: Api, raw: str, location: dict[str, object]) -> None:
+    body = {"tokens": [raw], "location": location, "source": "ci"}
+    assert api.call("POST", "/api/v1/leaks/revoke", json_body=body).status == 200
+
+
+def test_leak_is_listed_with_a_commit_link(as_admin: Browser, api: Api) -> None:
+    raw = create(as_admin, "/settings/tokens", name="deploy")
+    where = {"repo": "https://github.com/acme/app.git", "commit": SHA, "path": "cfg.py", "line": 3}
+    report_leak(api, raw, where)
+    html = as_admin.get("/leaks").get_data(as_text=True)
+    assert "<h1>Leaked tokens</h1>" in html and raw not in html
+    assert f'href="https://github.com/acme/app/commit/{SHA}"' in html
+    assert "cfg.py:3" in html and f"{raw[:7]}...{raw[-4:]}" in html and "deploy" in html
+    assert "Personal access token" in html and "not revoked" not in html
+    assert 'data-testid="leak-chart"' in html and "1 leak</title>" in html
+
+
+def test_unsafe_urls_are_not_links(as_admin: Browser, api: Api) -> None:
+    raw = create(as_admin, "/settings/api-tokens")
+    report_leak(api, raw, {"repo": "javascript:alert(1)//x/y", "commit": SHA, "url": "data:x"})
+    html = as_admin.get("/leaks").get_data(as_text=True)
+    assert "javascript:alert(1)//x/y" in html  # shown as text, never as a link
+    assert re.findall(r'href="(?!/|#main|https?://)[^"]*"', html) == []
+
+
+def test_users_see_only_their_own_and_no_chart(
+    as_admin: Browser, as_member: Browser, api: Api
+) -> None:
+    report_leak(api, create(as_admin, "/settings/tokens", name="admins"), {"path": "a.py"})
+    report_leak(api, create(as_member, "/settings/tokens", name="members"), {"path": "b.py"})
+    member_html = as_member.get("/leaks").get_data(as_text=True)
+    assert "members" in member_html and "admins" not in member_html
+    assert "leak-chart" not in member_html
+    admin_html = as_admin.get("/leaks").get_data(as_text=True)
+    assert "Account acme" in admin_html and "members" in admin_html
+    assert "2 in all" in admin_html

@@ -1,0 +1,143 @@
+"""Signing in and out: one message for every failure, throttled failures, no open redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.services import passwords
+from tests.web.browser import Browser
+from tests.web.conftest import Person
+
+WRONG = "Wrong user id, email or password."
+
+
+def test_login_page_has_labelled_fields_and_button(browser: Browser) -> None:
+    html = browser.get("/login").get_data(as_text=True)
+    assert '<label for="login">User id or email</label>' in html
+    assert '<label for="password">Password</label>' in html
+    assert '<button type="submit" class="primary">Sign in</button>' in html
+
+
+@pytest.mark.parametrize("login", ["dana", "dana@example.com", "DANA@Example.com"])
+def test_sign_in_by_user_id_or_email_lands_on_tokens(
+    browser: Browser, admin: Person, login: str
+) -> None:
+    signed_in = browser.sign_in(login, admin.password)
+    assert signed_in.status_code == 302 and signed_in.location == "/settings/tokens"
+    page = browser.get("/settings/tokens")
+    assert page.status_code == 200 and "Personal access tokens" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("login", "password"),
+    [("dana", "wrong password here"), ("nobody", "whatever password"), ("owner", "no password")],
+)
+def test_every_failure_says_the_same_with_401(
+    browser: Browser, admin: Person, login: str, password: str
+) -> None:
+    failed = browser.sign_in(login, password)
+    assert failed.status_code == 401
+    assert WRONG in failed.get_data(as_text=True)
+    assert browser.get("/settings/tokens").status_code == 302
+
+
+def test_unknown_users_cost_an_argon2_verify_too(
+    browser: Browser, admin: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str | None] = []
+    real = passwords.verify_password
+
+    def spy(password_hash: str | None, password: str) -> bool:
+        checked.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", spy)
+    browser.sign_in("nobody", "some password")
+    browser.sign_in("owner", "some password")  # exists, but has no password
+    assert len(checked) == 2 and all(h and h.startswith("$argon2") for h in checked)
+
+
+def test_failed_sign_ins_are_throttled_and_successes_do_not_count(
+    browser: Browser, admin: Person
+) -> None:
+    statuses = [browser.sign_in("Dana", "wrong password!").status_code for _ in range(4)]
+    statuses.append(browser.sign_in("dana", admin.password).status_code)
+    statuses.append(browser.sign_in("DANA", "wrong password!").status_code)
+    assert statuses == [401, 401, 401, 401, 302, 401]
+    limited = browser.sign_in("dana", admin.password)
+    assert limited.status_code == 429
+    assert "Too many failed sign-ins. Try again in " in limited.get_data(as_text=True)
+    assert int(limited.headers["Retry-After"]) > 0
+    assert browser.sign_in("someone-else", "wrong password!").status_code == 401
+
+
+def test_rate_limit_comes_from_config(make_app: Any, admin: Person) -> None:
+    browser = Browser(make_app(LOGIN_RATE_LIMIT="2/minute").test_client())
+    statuses = [browser.sign_in("dana", "wrong password!").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_next_path_is_followed(browser: Browser, admin: Person) -> None:
+    page = browser.get("/login?next=/leaks").get_data(as_text=True)
+    assert 'action="/login?next=/leaks"' in page
+    assert browser.sign_in("dana", admin.password, "/leaks").location == "/leaks"
+
+
+def test_pages_send_anonymous_visitors_to_sign_in_and_back(browser: Browser, admin: Person) -> None:
+    sent = browser.get("/settings/api-tokens?x=1")
+    assert sent.status_code == 302
+    assert sent.location == "/login?next=/settings/api-tokens?x%3D1"
+    back = browser.sign_in("dana", admin.password, "/settings/api-tokens%3Fx%3D1")
+    assert back.location == "/settings/api-tokens?x=1"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/%5Cevil.example",
+        "%2F%2Fevil.example",
+        "javascript:alert(1)",
+        "/%09/evil.example",
+        "evil.example",
+    ],
+)
+def test_next_never_leaves_the_site(browser: Browser, admin: Person, target: str) -> None:
+    assert browser.sign_in("dana", admin.password, target).location == "/settings/tokens"
+
+
+def test_root_redirects_by_session(browser: Browser, admin: Person) -> None:
+    assert browser.get("/").location == "/login"
+    browser.sign_in("dana", admin.password)
+    assert browser.get("/").location == "/settings/tokens"
+
+
+def test_sign_out_is_a_post_that_ends_the_session(browser: Browser, admin: Person) -> None:
+    browser.sign_in("dana", admin.password)
+    assert '<button type="submit">Sign out</button>' in browser.get("/leaks").get_data(True)
+    assert browser.client.get("/logout").status_code == 405
+    signed_out = browser.sign_out()
+    assert signed_out.status_code == 302 and signed_out.location == "/login"
+    assert browser.get("/leaks").status_code == 302
+
+
+def test_a_password_change_ends_older_sessions(app: Flask, browser: Browser, admin: Person) -> None:
+    browser.sign_in("dana", admin.password)
+    assert browser.get("/leaks").status_code == 200
+    from app.extensions import db
+    from app.services import accounts
+
+    with app.app_context():
+        accounts.get_user("acme", "dana").password_hash = passwords.hash_password("a new password!")
+        db.session.commit()
+    assert browser.get("/leaks").status_code == 302
+
+
+def test_sign_in_without_csrf_token_is_refused(browser: Browser, admin: Person) -> None:
+    refused = browser.client.post("/login", data={"login": "dana", "password": admin.password})
+    assert refused.status_code == 400
+    assert "text/html" in refused.content_type
