@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from app import policy
 from app.errors import PermissionDenied, Unauthenticated
 from app.models import Token, User
-from app.services import accounts, settings, tokens
+from app.services import accounts, tokens
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ def authenticate(raw: str | None) -> Principal:
     root_key = current_app.config["ROOT_API_KEY"]
     if root_key and hmac.compare_digest(raw.encode("utf-8", "replace"), root_key.encode()):
         return Principal(policy.KIND_ROOT, policy.ROLE_ROOT, "admin", None)
-    token = tokens.resolve(raw)
-    if token.kind == policy.KIND_PAT and not settings.pats_enabled():
+    token, pats_enabled = tokens.resolve(raw)
+    if token.kind == policy.KIND_PAT and not pats_enabled:
         raise PermissionDenied("personal access tokens are switched off on this instance")
     tokens.touch(token)
     return Principal(token.kind, token.user.role, token.scope, token.user, token)

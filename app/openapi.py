@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from app.api.routing import OPERATIONS, Operation
+from app.oauth.openapi_paths import oauth_paths
 from app.schemas import ID_PATTERN, PUBLIC_ID_PATTERN, ErrorEnvelope
 from app.urls import base_url
 
@@ -29,6 +30,7 @@ def document() -> dict[str, Any]:
     for op in OPERATIONS:
         path = _RULE_ARGUMENT.sub(r"{\1}", op.rule)
         paths.setdefault(path, {})[op.method.lower()] = _operation(op, schemas)
+    paths.update(oauth_paths(schemas[(-1, "error")]))
     return {
         "openapi": "3.1.0",
         "info": {"title": "tokenpatrol", "version": "1"},

@@ -11,8 +11,15 @@ ROLE_ROOT, ROLE_ADMIN, ROLE_USER = "root", "admin", "user"
 ACCOUNT_ROLES = (ROLE_ADMIN, ROLE_USER)
 
 KIND_PAT, KIND_API_TOKEN, KIND_USER_KEY = "pat", "api_token", "user_key"
+KIND_OAUTH_ACCESS, KIND_OAUTH_REFRESH = "oauth_access", "oauth_refresh"
 KIND_ROOT, KIND_DEV = "root", "dev"
-ID_PREFIXES = {KIND_PAT: "pat_", KIND_API_TOKEN: "apt_", KIND_USER_KEY: "key_"}
+ID_PREFIXES = {
+    KIND_PAT: "pat_",
+    KIND_API_TOKEN: "apt_",
+    KIND_USER_KEY: "key_",
+    KIND_OAUTH_ACCESS: "oat_",
+    KIND_OAUTH_REFRESH: "ort_",
+}
 
 
 def canonical_scope(scope: str) -> str:

@@ -83,7 +83,7 @@ class TokenDeleted(Reply):
 
 class AuthCheck(Reply):
     valid: Literal[True] = True
-    kind: Literal["root", "dev", "pat", "api_token", "user_key"]
+    kind: Literal["root", "dev", "pat", "api_token", "user_key", "oauth_access"]
     scope: CanonicalScope
     role: Role
     token_id: str | None = Field(alias="tokenId")
@@ -108,6 +108,12 @@ class InviteClaimed(Reply):
 
 class Health(Reply):
     status: Literal["ok"] = "ok"
+
+
+class Ready(Reply):
+    status: Literal["ready", "degraded"]
+    database: Literal["ok"]
+    rate_limit_storage: str = Field(alias="rateLimitStorage")
 
 
 # --- Admin API (OpenViking's snake_case shapes inside {"status": "ok", "result": ...}) ---

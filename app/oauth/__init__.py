@@ -7,3 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Bind the authorization server and register the OAuth blueprint."""
+    from app.oauth.server import init_server
+    from app.oauth.views import bp
+
+    app.config.setdefault("OAUTH_RATE_LIMIT", "60/minute")
+    init_server(app)
+    app.register_blueprint(bp)

@@ -175,6 +175,8 @@ def _revoke_one(
             last4=token.last4,
             **_where(location),
         )
+        if token.family_id:  # a leaked `oi login` token takes its whole sign-in with it
+            tokens.revoke_family(token.family_id, "leaked", actor=f"leak report ({source})")
     if token.id not in seen_here:
         seen_here.add(token.id)
         _record_event(token, location, source, reporter, revoked_now=live)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.models import InstanceSetting
 from app.services import audit
@@ -34,3 +36,14 @@ def update(changes: dict[str, Any], *, actor: str) -> dict[str, Any]:
 
 def pats_enabled() -> bool:
     return bool(get("pats_enabled"))
+
+
+#: The stored `pats_enabled` value as a column, for queries that want it in the same round trip.
+PATS_ENABLED_COLUMN = (
+    select(InstanceSetting.value).where(InstanceSetting.key == "pats_enabled").scalar_subquery()
+)
+
+
+def pats_enabled_value(stored: Any) -> bool:
+    """What PATS_ENABLED_COLUMN read means: NULL (never set) is the default."""
+    return bool(DEFAULTS["pats_enabled"] if stored is None else stored)

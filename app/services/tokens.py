@@ -20,6 +20,7 @@ from app.urls import base_url
 from scanner import formats
 
 INVALID_TOKEN = "invalid token"
+BEARER_FORMATS = (formats.PERSONAL_ACCESS_TOKEN, formats.OAUTH_ACCESS_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -118,30 +119,32 @@ def rotate(token: Token, expires_at: dt.datetime | None, *, actor: str) -> Issue
     return IssuedToken(row, raw)
 
 
-def resolve(raw: str) -> Token:
-    """The live token row for a raw credential, or `Unauthenticated` saying why not.
+def resolve(raw: str) -> tuple[Token, bool]:
+    """The live token row for a raw credential, and whether PATs are on; or `Unauthenticated`.
 
-    Malformed tokens (bad checksum, bad signature) are refused before the database.
+    Malformed tokens (bad checksum, bad signature) are refused before the database. The
+    instance's PATs-enabled setting rides along in the same query: one round trip per request.
     """
     fmt = formats.identify(raw)
     if fmt is formats.API_TOKEN:
         if formats.API_TOKEN.verify(raw, dict(current_app.config["SIGNING_KEYRING"])) is None:
             raise Unauthenticated(INVALID_TOKEN)
-    elif fmt is not formats.PERSONAL_ACCESS_TOKEN:
+    elif fmt not in BEARER_FORMATS:  # an OAuth refresh token is not a bearer credential
         raise Unauthenticated(INVALID_TOKEN)
     query = (
-        select(Token)
+        select(Token, settings.PATS_ENABLED_COLUMN)
         .options(joinedload(Token.user))
         .where(Token.token_hash == formats.token_hash(raw))
     )
-    token = db.session.scalars(query).first()
-    if token is None:
+    row = db.session.execute(query).first()
+    if row is None:
         raise Unauthenticated(INVALID_TOKEN)
+    token, pats_setting = row
     if token.revoked_at is not None:
         raise Unauthenticated("token has been revoked")
     if token.expires_at is not None and token.expires_at <= utcnow():
         raise Unauthenticated("token has expired")
-    return token
+    return token, settings.pats_enabled_value(pats_setting)
 
 
 def touch(token: Token) -> None:
@@ -161,6 +164,38 @@ def touch(token: Token) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def add_issued(
+    user: User,
+    kind: str,
+    raw: str,
+    *,
+    name: str,
+    scope: str,
+    expires_at: dt.datetime,
+    family_id: str | None,
+) -> Token:
+    """Store a token minted elsewhere (Authlib's OAuth grants); the caller commits."""
+    row = _new_row(user, kind, name, scope, expires_at, None)
+    row.family_id = family_id
+    _fill_secret_columns(row, raw)
+    db.session.add(row)
+    return row
+
+
+def revoke_family(family_id: str, reason: str, *, actor: str) -> int:
+    """Revoke every live token of one OAuth sign-in; the caller commits. Returns how many."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Token)
+        .where(Token.family_id == family_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    audit.record(actor, "oauth.family_revoke", family_id, reason=reason, tokens=count)
+    return count
 
 
 def status_of(token: Token) -> str:

@@ -11,7 +11,7 @@ from scanner import formats
 from tests.support.secrets import Secret
 
 KEYS = {"k1": b"first secret", "k0": b"older secret"}
-CHECKSUM_FORMATS = [formats.PERSONAL_ACCESS_TOKEN, formats.INVITE_TOKEN]
+CHECKSUM_FORMATS = [fmt for fmt in formats.REGISTRY if isinstance(fmt, formats.ChecksumFormat)]
 
 
 def sign(payload_extra: dict[str, object] | None = None, kid: str = "k1") -> str:

@@ -37,7 +37,7 @@ FAST = settings(
 )
 SEPARATORS = [b"\n", b" ", b"\t", b"\r\n", b"\x00", b'"', b"'", b"=", b",", b";", b":", b"\xff"]
 ALLOW = b"oi: allow"
-CHECKSUM_FORMATS = [formats.PERSONAL_ACCESS_TOKEN, formats.INVITE_TOKEN]
+CHECKSUM_FORMATS = [fmt for fmt in formats.REGISTRY if isinstance(fmt, formats.ChecksumFormat)]
 
 
 def b64url(raw: bytes) -> str:
