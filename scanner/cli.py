@@ -18,6 +18,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "auth": ("scanner.profile_command", "auth", "oi auth check: is the token valid?"),
     "login": ("scanner.login_command", "login", "Sign in through the browser (OAuth + PKCE)."),
     "logout": ("scanner.login_command", "logout", "Revoke and forget the oi login tokens."),
+    "tokens": ("scanner.client_commands", "tokens", "Your personal access tokens."),
+    "api-tokens": ("scanner.client_commands", "api_tokens", "Your API tokens (oai_)."),
+    "admin": ("scanner.admin_command", "admin", "Accounts, users, invites, settings, leaks."),
     "serve": ("app.cli", "serve", "Run the token service."),
     "server": ("app.cli", "server", "Server maintenance commands (database)."),
 }

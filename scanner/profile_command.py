@@ -6,14 +6,12 @@ written with mode 0600. `oi profile show` never prints a whole token.
 
 from __future__ import annotations
 
-import os
-from typing import Any
+import json
+from typing import Any, NoReturn
 
 import click
 
-from scanner import formats, profile_store, profiles
-
-TOKEN_ENV = "OPENINDEX_TOKEN"
+from scanner import formats, profile_store
 
 
 def _load() -> dict[str, Any]:
@@ -94,36 +92,64 @@ def auth() -> None:
     """Authentication helpers."""
 
 
-@auth.command("check")
-def auth_check() -> None:
-    """Is the token valid, and with which scope? Exit 1 when it is not."""
-    from scanner.client import ServiceError, get_json
-    from scanner.verify import configured_app_url
+SCOPE_RANK = {"read": 1, "read_write": 2, "admin": 3}
+SCOPE_ALIASES = {"write": "read_write"}
 
-    app_url = configured_app_url(None)
-    token = os.environ.get(TOKEN_ENV) or profiles.active_profile().get("token")
-    if not app_url or not token:
-        click.echo(
-            "invalid: missing token or service URL (oi profile set, or OPENINDEX_TOKEN "
-            "and OPENINDEX_APP_URL)",
-            err=True,
-        )
-        raise click.exceptions.Exit(1)
+
+@auth.command("check")
+@click.option(
+    "--scope",
+    "needed",
+    type=click.Choice(["read", "read_write", "write", "admin"]),
+    help="Also fail unless the token has at least this scope (write = read_write).",
+)
+@click.option("--app-url", help="The service's base URL (overrides profile and env).")
+@click.option("--json", "as_json", is_flag=True, help="Print the service's JSON answer.")
+def auth_check(needed: str | None, app_url: str | None, as_json: bool) -> None:
+    """Is the token valid, and with which scope? Exit 1 when it is not."""
+    from scanner import api_client
+
     try:
-        status, body = get_json(app_url, "/auth/check", str(token))
-    except ServiceError as error:
-        raise click.ClickException(str(error)) from None
-    if status != 200:
-        message = (
-            body.get("error", {}).get("message", f"HTTP {status}")
-            if isinstance(body, dict)
-            else status
+        found = api_client.credential(app_url)
+    except api_client.ClientError as error:
+        _refuse(f"invalid: {error.message}")
+    shown = formats.redact(found.token)
+    try:
+        body = api_client.send(found, "GET", "/auth/check")
+    except api_client.ClientError as error:
+        _refuse(
+            f"invalid ({shown}): {error.server_message}"
+            if error.status == 401
+            else f"error: {error.message}"
         )
-        click.echo(f"invalid ({formats.redact(str(token))}): {message}", err=True)
-        raise click.exceptions.Exit(1)
-    expires = body.get("expiresAt") or "never"
+    if not isinstance(body, dict):
+        _refuse(f"error: {found.app_url} did not answer like a tokenpatrol service")
+    if needed:
+        _require_scope(str(body.get("scope")), needed, shown)
+    if as_json:
+        click.echo(json.dumps(body, indent=2))
+        return
     click.echo(
-        f"valid: {body.get('kind')} {formats.redact(str(token))} for "
-        f"{body.get('accountId')}/{body.get('userId')}, scope {body.get('scope')}, "
-        f"role {body.get('role')}, expires {expires}"
+        f"valid: {body.get('kind')} {shown} for {_owner(body)}, scope {body.get('scope')}, "
+        f"role {body.get('role')}, expires {body.get('expiresAt') or 'never'} "
+        f"(from {found.source})"
     )
+
+
+def _require_scope(held: str, needed: str, shown: str) -> None:
+    """Refuse unless `held` is at least `needed` (read < read_write < admin)."""
+    needed = SCOPE_ALIASES.get(needed, needed)
+    if SCOPE_RANK.get(held, 0) < SCOPE_RANK[needed]:
+        _refuse(f"invalid ({shown}): insufficient scope: token has {held}, needs {needed}")
+
+
+def _owner(body: dict[str, Any]) -> str:
+    if body.get("accountId"):
+        return f"{body['accountId']}/{body.get('userId')}"
+    return "the instance"
+
+
+def _refuse(message: str) -> NoReturn:
+    """The reason on stderr (no whole token in it) and exit 1."""
+    click.echo(formats.redact_text(message), err=True)
+    raise click.exceptions.Exit(1)

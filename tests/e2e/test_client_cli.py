@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import os
+import datetime as dt
+import json
 import stat
-import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
-from tests.support.live_server import LiveServer, oi_command
+from tests.support.live_server import LiveServer, free_port
+from tests.support.oi_cli import assert_no_raw_token, oi
 
 
 @pytest.fixture
 def config_home(tmp_path: Path) -> Path:
     return tmp_path / "config"
-
-
-def oi(*args: str, config_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OPENINDEX_", "TOKENPATROL_"))
-    }
-    return subprocess.run(
-        [*oi_command(), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**clean, "XDG_CONFIG_HOME": str(config_home), **env},
-    )
 
 
 def test_profile_set_show_list_use(config_home: Path) -> None:
@@ -95,5 +83,90 @@ def test_auth_check_valid_revoked_and_env_override(
 
 
 def test_auth_check_without_a_token_is_invalid(config_home: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # never contacted: the token is missing first
+    done = oi("auth", "check", config_home=config_home, OPENINDEX_APP_URL=url)
+    assert done.returncode == 1 and "invalid: missing token" in done.stderr, done
+
+
+def test_auth_check_expired_token(live_server: LiveServer, http: Api, config_home: Path) -> None:
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    pat = http.create_token(key, scope="read", expiresAt=soon.isoformat())
+    env = {"OPENINDEX_APP_URL": live_server.url, "OPENINDEX_TOKEN": pat["token"]}
+    assert oi("auth", "check", config_home=config_home, **env).returncode == 0
+    time.sleep(max(0.0, (soon - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    expired = oi("auth", "check", config_home=config_home, **env)
+    assert expired.returncode == 1 and "expired" in expired.stderr, expired
+    assert_no_raw_token(expired)
+
+
+@pytest.mark.parametrize(
+    ("held", "needed", "refused"),
+    [
+        ("read", "admin", "insufficient scope: token has read, needs admin"),
+        ("read", "write", "insufficient scope: token has read, needs read_write"),
+        ("read_write", "write", None),
+        ("read_write", "read", None),
+    ],
+)
+def test_auth_check_scope(
+    live_server: LiveServer,
+    http: Api,
+    config_home: Path,
+    held: str,
+    needed: str,
+    refused: str | None,
+) -> None:
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    token = http.create_token(key, scope=held)["token"]
+    env = {"OPENINDEX_APP_URL": live_server.url, "OPENINDEX_TOKEN": token}
+    done = oi("auth", "check", "--scope", needed, config_home=config_home, **env)
+    assert_no_raw_token(done)
+    if refused is None:
+        assert done.returncode == 0 and f"scope {held}" in done.stdout, done
+    else:
+        assert done.returncode == 1 and refused in done.stderr and done.stdout == "", done
+
+
+def test_auth_check_invalid_unreachable_and_json(
+    live_server: LiveServer, http: Api, config_home: Path
+) -> None:
+    unknown = "oi_pat_" + "A" * 36
+    invalid = oi(
+        "auth", "check", config_home=config_home,
+        OPENINDEX_APP_URL=live_server.url, OPENINDEX_TOKEN=unknown,
+    )  # fmt: skip
+    assert invalid.returncode == 1 and "invalid (oi_pat_...AAAA): invalid token" in invalid.stderr
+    dead = f"http://127.0.0.1:{free_port()}"
+    down = oi("auth", "check", "--app-url", dead, config_home=config_home, OPENINDEX_TOKEN=unknown)
+    assert down.returncode == 1 and f"{dead} is unreachable" in down.stderr, down
+    no_url = oi("auth", "check", config_home=config_home, OPENINDEX_TOKEN=unknown)
+    assert no_url.returncode == 1 and "no service URL" in no_url.stderr, no_url
+
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    answer = oi(
+        "auth", "check", "--json", "--app-url", live_server.url,
+        config_home=config_home, OPENINDEX_TOKEN=key,
+    )  # fmt: skip
+    assert json.loads(answer.stdout)["userId"] == "alice"
+    assert_no_raw_token(answer)
+
+
+def test_auth_check_uses_the_oi_login_token(
+    live_server: LiveServer, http: Api, config_home: Path
+) -> None:
+    # What `oi login` stores (any token the service accepts stands in for the OAuth access
+    # token here: the OAuth flow itself is tested with the OAuth server).
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    stand_in = http.create_token(key, scope="read")["token"]
+    profile = config_home / "tokenpatrol" / "profiles.toml"
+    profile.parent.mkdir(parents=True)
+    profile.write_text(
+        'active = "default"\n[profiles.default]\n'
+        f'app_url = "{live_server.url}"\n'
+        f'oauth_access_token = "{stand_in}"\n'
+        f'oauth_expires_at = "{int(time.time()) + 3600}"\n'
+    )
     done = oi("auth", "check", config_home=config_home)
-    assert done.returncode == 1 and "missing token" in done.stderr
+    assert done.returncode == 0 and "(from oi login)" in done.stdout, done
+    assert_no_raw_token(done)
