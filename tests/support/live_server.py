@@ -63,30 +63,35 @@ def running_server(
 ) -> Iterator[LiveServer]:
     """Start `oi serve` and wait for /health; stop it afterwards."""
     port = free_port()
-    log_path = workdir / f"server-{port}.log"
-    register_server_log(log_path)
     command = [*oi_command(), "serve", "--port", str(port), *args]
+    environment = server_environment(database_url, workdir / "instance", **env)
+    with serving(command, environment, port, workdir / f"server-{port}.log") as server:
+        yield server
+
+
+@contextmanager
+def serving(
+    command: list[str], env: dict[str, str], port: int, log_path: Path
+) -> Iterator[LiveServer]:
+    """Run a server command logging to `log_path` (searched by the log guard) until done."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    register_server_log(log_path)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            env=server_environment(database_url, workdir / "instance", **env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", log_path, process)
     try:
-        _wait_until_healthy(server)
+        wait_until_healthy(server)
         yield server
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
 
-def _wait_until_healthy(server: LiveServer) -> None:
+def wait_until_healthy(server: LiveServer) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
