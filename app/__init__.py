@@ -18,6 +18,7 @@ from app.extensions import db, limiter, migrate
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
+PROBE_PATHS = frozenset({"/health", "/ready"})
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -42,7 +43,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _bind_extensions(app: Flask) -> None:
+    from app.services import auth_cache
+
     db.init_app(app)
+    auth_cache.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY)
     if app.config["PROXY_COUNT"]:
         hops = int(app.config["PROXY_COUNT"])
@@ -81,6 +85,10 @@ def _start_clock() -> None:
 
 
 def _require_https() -> None:
-    """Seed 003: plain HTTP is refused (liveness probes on /health excepted)."""
-    if current_app.config["REQUIRE_HTTPS"] and not request.is_secure and request.path != "/health":
+    """Seed 003: plain HTTP is refused (the probes, /health and /ready, excepted)."""
+    if (
+        current_app.config["REQUIRE_HTTPS"]
+        and not request.is_secure
+        and request.path not in PROBE_PATHS
+    ):
         raise HttpsRequired("HTTPS is required: plain HTTP requests are refused")

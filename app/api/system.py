@@ -1,4 +1,4 @@
-"""Unauthenticated endpoints: liveness and the OpenAPI document."""
+"""Unauthenticated endpoints: liveness, readiness and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from flask import Blueprint
 
 from app import openapi
 from app.api.routing import operation
-from app.schemas import Health
+from app.errors import ApiError
+from app.schemas import Health, Ready
+from app.services import readiness
 
 bp = Blueprint("system", __name__)
 
@@ -23,6 +25,25 @@ bp = Blueprint("system", __name__)
 )
 def health() -> Health:
     return Health()
+
+
+class NotReady(ApiError):
+    status, code = 503, "UNAVAILABLE"
+
+
+@operation(
+    bp,
+    "GET",
+    "/ready",
+    summary="Readiness check for load balancers: database and rate-limit storage",
+    tag="system",
+    response=Ready,
+)
+def ready() -> Ready:
+    state = readiness.check()
+    if not state.database:
+        raise NotReady("not ready: the database does not answer")
+    return Ready(status=state.status, database="ok", rate_limit_storage=state.rate_limit_storage)
 
 
 @operation(
