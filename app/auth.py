@@ -7,14 +7,17 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
 from app import policy
 from app.errors import PermissionDenied, Unauthenticated
+from app.extensions import db
 from app.models import Token, User
-from app.services import accounts, tokens
+from app.services import accounts, identities
+from app.services.auth_cache import Identity
 
 log = logging.getLogger(__name__)
 
@@ -25,29 +28,55 @@ MISSING_TOKEN = "missing token: send 'Authorization: Bearer <token>' or 'X-API-K
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling. `user` is None only for the root key."""
+    """Who is calling: a token's `identity`, the development user, or (neither) the root key.
+
+    The ORM rows behind an identity are loaded only by the views that need them (`user`,
+    `token`): a request served from the auth cache then touches no database at all.
+    """
 
     kind: str
     role: str
     scope: str
-    user: User | None
-    token: Token | None = None
+    identity: Identity | None = None
+    dev_user: User | None = None
+
+    @cached_property
+    def user(self) -> User | None:
+        if self.identity is not None:
+            return db.session.get(User, self.identity.user_pk)
+        return self.dev_user
+
+    @cached_property
+    def token(self) -> Token | None:
+        return db.session.get(Token, self.identity.token_id) if self.identity else None
+
+    @property
+    def account_id(self) -> str | None:
+        if self.identity is not None:
+            return self.identity.account_id
+        return self.dev_user.account_id if self.dev_user else None
+
+    @property
+    def user_id(self) -> str | None:
+        if self.identity is not None:
+            return self.identity.user_id
+        return self.dev_user.user_id if self.dev_user else None
 
     @property
     def agent_id(self) -> str | None:
-        return self.token.agent_id if self.token else None
+        return self.identity.agent_id if self.identity else None
 
     @property
     def rate_key(self) -> str:
-        return self.token.id if self.token else self.kind
+        return self.identity.token_id if self.identity else self.kind
 
     @property
     def actor(self) -> str:
         """How the audit log names this caller (never with a token value)."""
-        if self.user is None:
+        if self.account_id is None:
             return "root"
-        who = f"{self.user.account_id}/{self.user.user_id}"
-        return f"{who} via {self.token.id}" if self.token else f"{who} ({self.kind})"
+        who = f"{self.account_id}/{self.user_id}"
+        return f"{who} via {self.identity.token_id}" if self.identity else f"{who} ({self.kind})"
 
 
 def current_principal() -> Principal | None:
@@ -76,16 +105,17 @@ def authenticate(raw: str | None) -> Principal:
     """Resolve a presented credential; raise `Unauthenticated` with the reason when it fails."""
     if raw is None:
         if is_dev_mode():
-            return Principal(policy.KIND_DEV, policy.ROLE_ROOT, "admin", accounts.dev_user())
+            return Principal(
+                policy.KIND_DEV, policy.ROLE_ROOT, "admin", dev_user=accounts.dev_user()
+            )
         raise Unauthenticated(MISSING_TOKEN)
     root_key = current_app.config["ROOT_API_KEY"]
     if root_key and hmac.compare_digest(raw.encode("utf-8", "replace"), root_key.encode()):
-        return Principal(policy.KIND_ROOT, policy.ROLE_ROOT, "admin", None)
-    token, pats_enabled = tokens.resolve(raw)
-    if token.kind == policy.KIND_PAT and not pats_enabled:
+        return Principal(policy.KIND_ROOT, policy.ROLE_ROOT, "admin")
+    identity = identities.identify(raw)
+    if identity.kind == policy.KIND_PAT and not identity.pats_enabled:
         raise PermissionDenied("personal access tokens are switched off on this instance")
-    tokens.touch(token)
-    return Principal(token.kind, token.user.role, token.scope, token.user, token)
+    return Principal(identity.kind, identity.role, identity.scope, identity)
 
 
 def public(view: F) -> F:

@@ -144,16 +144,16 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
 )
 def auth_check() -> AuthCheck:
     caller = principal()
-    user, token = caller.user, caller.token
+    identity = caller.identity  # from the auth cache or the lookup: no query here
     return AuthCheck(
         kind=caller.kind,
         scope=caller.scope,
         role=caller.role,
-        token_id=token.id if token else None,
-        account_id=user.account_id if user else None,
-        user_id=user.user_id if user else None,
+        token_id=identity.token_id if identity else None,
+        account_id=caller.account_id,
+        user_id=caller.user_id,
         agent_id=caller.agent_id,
-        expires_at=token.expires_at if token else None,
+        expires_at=identity.expires_at if identity else None,
     )
 
 

@@ -119,18 +119,20 @@ def rotate(token: Token, expires_at: dt.datetime | None, *, actor: str) -> Issue
     return IssuedToken(row, raw)
 
 
-def resolve(raw: str) -> tuple[Token, bool]:
-    """The live token row for a raw credential, and whether PATs are on; or `Unauthenticated`.
-
-    Malformed tokens (bad checksum, bad signature) are refused before the database. The
-    instance's PATs-enabled setting rides along in the same query: one round trip per request.
-    """
+def check_shape(raw: str) -> None:
+    """Refuse what is not a bearer credential of ours before any lookup: bad checksum, bad
+    signature, or an OAuth refresh token (not a bearer credential)."""
     fmt = formats.identify(raw)
     if fmt is formats.API_TOKEN:
         if formats.API_TOKEN.verify(raw, dict(current_app.config["SIGNING_KEYRING"])) is None:
             raise Unauthenticated(INVALID_TOKEN)
-    elif fmt not in BEARER_FORMATS:  # an OAuth refresh token is not a bearer credential
+    elif fmt not in BEARER_FORMATS:
         raise Unauthenticated(INVALID_TOKEN)
+
+
+def resolve(raw: str) -> tuple[Token, bool]:
+    """The live token row for a well-shaped credential, and whether PATs are on; or
+    `Unauthenticated` saying why not. The PATs setting rides along in the same query."""
     query = (
         select(Token, settings.PATS_ENABLED_COLUMN)
         .options(joinedload(Token.user))
@@ -147,23 +149,26 @@ def resolve(raw: str) -> tuple[Token, bool]:
     return token, settings.pats_enabled_value(pats_setting)
 
 
-def touch(token: Token) -> None:
-    """Record use, at most one write per token per resolution window (default a minute).
+def touch(token_id: str, last_used_at: dt.datetime | None) -> dt.datetime | None:
+    """Record use, at most one write per token per resolution window (default a minute);
+    returns the last-used time as it now stands.
 
-    The conditional UPDATE makes concurrent requests on any number of workers coalesce.
+    The conditional UPDATE makes concurrent requests on any number of workers coalesce: of
+    all the requests in one window, one write changes the row and the others match nothing.
     """
     now = utcnow()
     window = dt.timedelta(seconds=current_app.config["LAST_USED_RESOLUTION_SECONDS"])
-    if token.last_used_at is not None and now - token.last_used_at < window:
-        return
+    if last_used_at is not None and now - last_used_at < window:
+        return last_used_at
     db.session.execute(
         update(Token)
-        .where(Token.id == token.id)
+        .where(Token.id == token_id)
         .where(or_(Token.last_used_at.is_(None), Token.last_used_at < now - window))
         .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, auth_cache_neutral=True)
     )
     db.session.commit()
+    return now
 
 
 def add_issued(
