@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
@@ -79,3 +83,90 @@ def send_mail() -> None:
     with app.app_context():
         sent, failed = mail.deliver_pending(limit=1000)
     click.echo(f"sent {sent}, failed {failed}")
+
+
+@server.command("revoke")
+@click.option("--token-id", help="One token, by its id (pat_..., apt_..., key_..., oat_...).")
+@click.option("--user", "user_ref", metavar="ACCOUNT/USER", help="Every token of one user.")
+@click.option("--account", "account_id", help="Every token of every user of an account.")
+def revoke(token_id: str | None, user_ref: str | None, account_id: str | None) -> None:
+    """Revoke tokens at once, without the API (a compromised user, a departing account)."""
+    from app.services import maintenance
+
+    chosen = [value for value in (token_id, user_ref, account_id) if value]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --token-id, --user, --account")
+    user_id = None
+    if user_ref:
+        account_id, sep, user_id = user_ref.partition("/")
+        if not sep or not account_id or not user_id:
+            raise click.UsageError("--user takes ACCOUNT/USER, e.g. acme/alice")
+    with _app_context():
+        count = maintenance.revoke_tokens(token_id=token_id, account_id=account_id, user_id=user_id)
+    click.echo(f"revoked {count} token{'s' if count != 1 else ''}")
+
+
+@server.command("purge-expired")
+@click.option("--older-than-days", default=30, show_default=True, type=click.IntRange(0))
+def purge_expired(older_than_days: int) -> None:
+    """Delete tokens expired or revoked long ago (leaked ones are kept), old invites and codes."""
+    from app.services import maintenance
+
+    with _app_context():
+        purged = maintenance.purge_expired(older_than_days)
+    click.echo(
+        f"purged {purged.tokens} tokens, {purged.invites} invites, "
+        f"{purged.codes} authorization codes"
+    )
+
+
+@server.command("notify-expiring")
+@click.option(
+    "--now",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S"]),
+    help="Act as if it were this UTC time (to try a schedule out).",
+)
+def notify_expiring(now: dt.datetime | None) -> None:
+    """Mail each owner 7 days and 1 day before a token expires, once each (for cron)."""
+    from app.services import mail, maintenance
+
+    with _app_context():
+        queued = maintenance.notify_expiring(now.replace(tzinfo=dt.UTC) if now else None)
+        sent, failed = mail.deliver_pending(limit=1000)
+    click.echo(f"queued {queued} reminders; sent {sent} mails, {failed} failed (retried later)")
+
+
+@server.command("create-admin")
+@click.option("--account", "account_id", required=True, help="Made if it does not exist.")
+@click.option("--user", "user_id", required=True)
+@click.option("--email", required=True, help="The admin signs in to the web UI with it.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def create_admin(account_id: str, user_id: str, email: str, password_stdin: bool) -> None:
+    """The first ADMIN of an account, with a password for the web UI."""
+    from app.services import maintenance
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    with _app_context():
+        user = maintenance.create_admin(account_id, user_id, email, password)
+        click.echo(f"created ADMIN {user.account_id}/{user.user_id} <{user.email}>")
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    """An app context whose service errors become one-line CLI errors (exit 1)."""
+    from app.errors import ApiError
+
+    app = _load_app()
+    with app.app_context():
+        try:
+            yield
+        except ApiError as error:
+            raise click.ClickException(error.message) from None

@@ -193,6 +193,19 @@ class LeakEvent(db.Model):  # type: ignore[name-defined,misc]
     token: Mapped[Token] = relationship()
 
 
+class ExpiryNotice(db.Model):  # type: ignore[name-defined,misc]
+    """One row per token per reminder (7 days, 1 day): inserted before the mail is queued, so
+    two cron runs racing each other cannot send the same reminder twice."""
+
+    __tablename__ = "expiry_notices"
+    __table_args__ = (UniqueConstraint("token_id", "days_before", name="uq_expiry_notices"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("tokens.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
     """Mail waiting to go out: a mail server that is down delays the mail, never the revocation."""
 
@@ -206,3 +219,5 @@ class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Set while one process sends it, so a second sender (cron twice, a worker) leaves it be.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

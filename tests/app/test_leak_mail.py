@@ -3,50 +3,16 @@ a mail server that is down changes nothing about the revocation."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
-from email import message_from_bytes
-from email.message import Message
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
+from tests.support.smtp import Inbox, running_inbox
 
 WHERE = {"repo": "https://git.example/acme/app", "commit": "c" * 40, "path": "deploy.sh", "line": 7}
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def inbox(smtp_port: int) -> Iterator[Inbox]:
-    from aiosmtpd.controller import Controller
-
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield received
-    controller.stop()
 
 
 def leak(api: Api, token: str) -> Any:
@@ -97,19 +63,11 @@ def test_with_the_mail_server_down_the_token_is_revoked_all_the_same(
     assert api.call("GET", "/auth/check", token).status == 401
     assert any("not sent" in record.message for record in caplog.records)
 
-    from aiosmtpd.controller import Controller
-
     from app.models import MailOutbox
     from app.services import mail
 
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
-        with app.app_context():
-            (pending,) = MailOutbox.query.all()
-            assert pending.attempts == 1 and pending.last_error and pending.sent_at is None
-            assert mail.deliver_pending() == (1, 0)
-    finally:
-        controller.stop()
+    with running_inbox(smtp_port) as received, app.app_context():
+        (pending,) = MailOutbox.query.all()
+        assert pending.attempts == 1 and pending.last_error and pending.sent_at is None
+        assert mail.deliver_pending() == (1, 0)
     assert len(received.messages) == 1
