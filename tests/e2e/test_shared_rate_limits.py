@@ -10,19 +10,9 @@ import pytest
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.live_server import running_server
-from tests.support.services import unavailable
+from tests.support.services import require_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMITS = "read=3/hour,write=5/hour,admin=100/hour"
-
-
-def _require_redis() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as error:
-        unavailable(f"Redis at {REDIS_URL} unreachable: {error}")
 
 
 def _alternate(storage: str, database_url: str, tmp_path: Path) -> list[int]:
@@ -50,8 +40,8 @@ def workdirs(tmp_path: Path) -> Path:
 
 
 def test_redis_makes_two_processes_share_one_budget(database_url: str, workdirs: Path) -> None:
-    _require_redis()
-    assert _alternate(REDIS_URL, database_url, workdirs) == [200, 200, 200, 429, 429, 429]
+    redis_url = require_redis()
+    assert _alternate(redis_url, database_url, workdirs) == [200, 200, 200, 429, 429, 429]
 
 
 def test_in_memory_storage_gives_each_process_its_own_budget(

@@ -69,7 +69,7 @@ class SqliteDatabases:
 class PostgresDatabases:
     def __init__(self, server_url: str, workdir: Path) -> None:
         self.server = make_url(server_url)
-        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         try:
             with self.admin.connect() as connection:
                 connection.execute(text("SELECT 1"))
