@@ -25,13 +25,7 @@ DEFAULTS: dict[str, Any] = {
     # open; README "Rate limits when Redis is down" says why), and never hang on it.
     "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-    # One connection per process (redis-py locks it between threads): a pooled client costs
-    # each command about 90 µs more here (bench/load.py).
-    "RATELIMIT_STORAGE_OPTIONS": {
-        "socket_connect_timeout": 0.5,
-        "socket_timeout": 0.5,
-        "single_connection_client": True,
-    },
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     # PostgreSQL connection pool, per worker process (SQLite ignores these).
     "DB_POOL_SIZE": 5,
     "DB_MAX_OVERFLOW": 10,

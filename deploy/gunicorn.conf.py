@@ -17,8 +17,8 @@ bind = os.environ.get("TOKENPATROL_BIND", "127.0.0.1:8000")
 # One thread per worker process and 2 x cores + 1 processes. Every authenticated request makes
 # several short round trips to Redis (and, on a cache miss, PostgreSQL); threads sharing one
 # interpreter then queue for its lock after each round trip, which measured slower
-# (bench/load.py: /auth/check at 0.42x of /health with 4 threads, 0.55x with 1). gthread,
-# not sync, so keep-alive connections from a proxy are kept.
+# (bench/load.py on 2 vCPUs: /auth/check at about 1,200 rps with 4 threads, 1,330-1,490
+# with 1). gthread, not sync, so keep-alive connections from a proxy are kept.
 workers = int(os.environ.get("TOKENPATROL_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"
 threads = int(os.environ.get("TOKENPATROL_THREADS", "1"))

@@ -63,8 +63,10 @@ class AuthCache:
     def __init__(self, redis_url: str, max_entries: int, max_age: float, key_prefix: str) -> None:
         import redis
 
+        # A pooled client: it connects on first use, so a Redis that is down at start-up
+        # does not stop the service from starting (the cache is then simply not used).
         self._redis = redis.Redis.from_url(
-            redis_url, socket_connect_timeout=0.5, socket_timeout=0.5, single_connection_client=True
+            redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
         self._key = f"{key_prefix}:{EPOCH_KEY}" if key_prefix else EPOCH_KEY
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
