@@ -77,27 +77,6 @@ class LeakClient:
             raise ServiceError(f"{self.app_url} did not answer JSON") from None
 
 
-def get_json(app_url: str, path: str, token: str) -> tuple[int, Any]:
-    """GET with a bearer token: (HTTP status, decoded JSON body), error statuses included."""
-    request = urllib.request.Request(
-        app_url.rstrip("/") + path,
-        headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        try:
-            return error.code, json.loads(error.read())
-        except ValueError:
-            return error.code, {}
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise ServiceError(f"{app_url} is unreachable: {reason}") from None
-    except ValueError:
-        raise ServiceError(f"{app_url} did not answer JSON") from None
-
-
 def _batches(items: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), BATCH_SIZE):
         yield items[start : start + BATCH_SIZE]

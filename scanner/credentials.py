@@ -77,27 +77,39 @@ def _fresh_access_token(app_url: str, profile: dict[str, Any]) -> str:
 
 def token_request(app_url: str, form: dict[str, str]) -> dict[str, Any]:
     """POST to /oauth/token; the answer's tokens, or CredentialError with the server's reason."""
+    try:
+        answer = post_form(app_url, "/oauth/token", form)
+    except urllib.error.HTTPError as error:
+        raise CredentialError(
+            f"the service refused the sign-in ({_oauth_error(error)}): run `oi login` again"
+        ) from None
+    if not isinstance(answer, dict) or "access_token" not in answer:
+        raise CredentialError(f"{app_url} answered no access token")
+    return answer
+
+
+def post_form(app_url: str, path: str, form: dict[str, str]) -> Any:
+    """A form-encoded POST to an OAuth endpoint: the decoded JSON answer.
+
+    HTTPError goes to the caller (it knows what a refusal means); an unreachable service or
+    an answer that is not JSON becomes CredentialError.
+    """
     request = urllib.request.Request(
-        app_url.rstrip("/") + "/oauth/token",
+        app_url.rstrip("/") + path,
         data=urllib.parse.urlencode(form).encode(),
         method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            answer: dict[str, Any] = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        raise CredentialError(
-            f"the service refused the sign-in ({_oauth_error(error)}): run `oi login` again"
-        ) from None
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError:
+        raise
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise CredentialError(f"{app_url} is unreachable: {reason}") from None
     except ValueError:
         raise CredentialError(f"{app_url} did not answer JSON") from None
-    if not isinstance(answer, dict) or "access_token" not in answer:
-        raise CredentialError(f"{app_url} answered no access token")
-    return answer
 
 
 def store_oauth_tokens(answer: dict[str, Any]) -> None:

@@ -132,32 +132,17 @@ def _store(url: str, answer: dict[str, Any]) -> None:
 
 def _revoke(url: str, token: str, hint: str) -> None:
     import urllib.error
-    import urllib.request
 
-    from scanner.client import TIMEOUT_SECONDS, USER_AGENT
-
-    data = urllib.parse.urlencode(
-        {"token": token, "token_type_hint": hint, "client_id": credentials.CLIENT_ID}
-    ).encode()
-    request = urllib.request.Request(
-        url.rstrip("/") + "/oauth/revoke",
-        data=data,
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
-    )
+    form = {"token": token, "token_type_hint": hint, "client_id": credentials.CLIENT_ID}
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):
-            return
+        credentials.post_form(url, "/oauth/revoke", form)
     except urllib.error.HTTPError as error:
         raise click.ClickException(
             f"the service refused to revoke the {hint.replace('_', ' ')} (HTTP {error.code}); "
             "the profile keeps it, try again"
         ) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise click.ClickException(
-            f"{url} is unreachable ({getattr(error, 'reason', error)}); the tokens are kept, "
-            "try oi logout again"
-        ) from None
+    except credentials.CredentialError as error:
+        raise click.ClickException(f"{error}; the tokens are kept, try oi logout again") from None
 
 
 class _CallbackReceiver:

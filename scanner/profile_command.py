@@ -21,10 +21,6 @@ def _load() -> dict[str, Any]:
         raise click.ClickException(str(error)) from None
 
 
-_save = profile_store.save
-_path = profile_store.path
-
-
 def _shown(values: dict[str, Any]) -> dict[str, str]:
     return {key: formats.redact(str(v)) if key == "token" else str(v) for key, v in values.items()}
 
@@ -50,8 +46,8 @@ def set_profile(
         if value is not None:
             values[key] = value
     document["active"] = name
-    _save(document)
-    click.echo(f"profile {name!r} saved to {_path()}")
+    profile_store.save(document)
+    click.echo(f"profile {name!r} saved to {profile_store.path()}")
 
 
 @profile.command("show")
@@ -83,7 +79,7 @@ def use_profile(name: str) -> None:
     if name not in document.get("profiles", {}):
         raise click.ClickException(f"no profile named {name!r}")
     document["active"] = name
-    _save(document)
+    profile_store.save(document)
     click.echo(f"active profile: {name}")
 
 

@@ -21,8 +21,8 @@ from app.auth import public
 from app.extensions import limiter
 from app.oauth.client import CLIENT_NAME, GRANT_TYPES, SCOPES
 from app.oauth.server import current_server
-from app.oauth.session import signed_in_user
 from app.urls import base_url
+from app.web.session import signed_in_user
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
 
