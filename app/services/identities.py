@@ -17,7 +17,7 @@ def identify(raw: str) -> Identity:
     usable = cache is not None and cache.begin_request()
     entry = cache.get(token_hash) if cache is not None and usable else None
     if entry is None:
-        token, pats_enabled = tokens.resolve(raw)
+        token, pats_enabled = tokens.resolve(token_hash)
         identity, last_used = identity_of(token, pats_enabled), token.last_used_at
     else:
         identity, last_used = entry.identity, entry.last_used_at

@@ -130,13 +130,13 @@ def check_shape(raw: str) -> None:
         raise Unauthenticated(INVALID_TOKEN)
 
 
-def resolve(raw: str) -> tuple[Token, bool]:
-    """The live token row for a well-shaped credential, and whether PATs are on; or
+def resolve(token_hash: str) -> tuple[Token, bool]:
+    """The live token row for a well-shaped credential's hash, and whether PATs are on; or
     `Unauthenticated` saying why not. The PATs setting rides along in the same query."""
     query = (
         select(Token, settings.PATS_ENABLED_COLUMN)
         .options(joinedload(Token.user))
-        .where(Token.token_hash == formats.token_hash(raw))
+        .where(Token.token_hash == token_hash)
     )
     row = db.session.execute(query).first()
     if row is None:
