@@ -42,11 +42,11 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench_databases import (
     PostgresUnreachable,
     check_postgres,
+    filler_row,
     postgres_database,
     sqlite_database,
 )
@@ -182,26 +182,12 @@ def load_filler_tokens(app: Flask, count: int) -> None:
         statement = insert(Token.__table__)
         for start in range(0, count, INSERT_BATCH):
             rows = [
-                _filler_row(i, user_pk, now) for i in range(start, min(start + INSERT_BATCH, count))
+                filler_row(i, user_pk, now) for i in range(start, min(start + INSERT_BATCH, count))
             ]
             db.session.execute(statement, rows)
         db.session.commit()
         db.session.execute(text("ANALYZE tokens"))
         db.session.commit()
-
-
-def _filler_row(index: int, user_pk: int, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": f"pat_f{index:015d}",
-        "kind": "pat",
-        "user_pk": user_pk,
-        "name": f"filler-{index}",
-        "scope": "read",
-        "token_hash": secrets.token_hex(32),
-        "display_prefix": "oi_pat_",
-        "last4": f"{index % 10_000:04d}",
-        "created_at": now,
-    }
 
 
 def count_tokens(app: Flask) -> int:

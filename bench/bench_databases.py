@@ -3,14 +3,32 @@ dropped around one run."""
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
+
+
+def filler_row(index: int, user_pk: int, now: dt.datetime) -> dict[str, Any]:
+    """One filler PAT row with a random hash, so lookups run against a table of real size."""
+    return {
+        "id": f"pat_f{index:015d}",
+        "kind": "pat",
+        "user_pk": user_pk,
+        "name": f"filler-{index}",
+        "scope": "read",
+        "token_hash": secrets.token_hex(32),
+        "display_prefix": "oi_pat_",
+        "last4": f"{index % 10_000:04d}",
+        "created_at": now,
+    }
 
 
 class PostgresUnreachable(Exception):

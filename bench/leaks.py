@@ -46,10 +46,7 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -63,10 +60,12 @@ import requests
 from bench_databases import (
     PostgresUnreachable,
     check_postgres,
+    filler_row,
     postgres_database,
     sqlite_database,
 )
 from bench_output import note, print_table
+from bench_server import free_port, oi_command, serving, upgrade_database
 from sqlalchemy import create_engine, insert, select, text
 
 CHECK_BATCH = 1_000  # hashes per check request
@@ -76,7 +75,6 @@ FULL = {"filler": 100_000, "health": 1_000, "checks": 100, "revoke_rounds": 20}
 QUICK = {"filler": 1_000, "health": 100, "checks": 10, "revoke_rounds": 3}
 WARMUP_HEALTH, WARMUP_CHECKS = 20, 3
 INSERT_BATCH = 10_000
-STARTUP_SECONDS = 30
 TIMEOUT = 60  # seconds, for any one request
 DEFAULT_POSTGRES_URL = os.environ.get(
     "TOKENPATROL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -182,7 +180,7 @@ def load_filler_tokens(database_url: str, count: int) -> None:
             now = dt.datetime.now(dt.UTC)
             for start in range(0, count, INSERT_BATCH):
                 stop = min(start + INSERT_BATCH, count)
-                rows = [_filler_row(i, user_pk, now) for i in range(start, stop)]
+                rows = [filler_row(i, user_pk, now) for i in range(start, stop)]
                 connection.execute(insert(Token.__table__), rows)
         with engine.begin() as connection:
             connection.execute(text("ANALYZE tokens"))
@@ -190,27 +188,7 @@ def load_filler_tokens(database_url: str, count: int) -> None:
         engine.dispose()
 
 
-def _filler_row(index: int, user_pk: int, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": f"pat_f{index:015d}",
-        "kind": "pat",
-        "user_pk": user_pk,
-        "name": f"filler-{index}",
-        "scope": "read",
-        "token_hash": secrets.token_hex(32),
-        "display_prefix": "oi_pat_",
-        "last4": f"{index % 10_000:04d}",
-        "created_at": now,
-    }
-
-
 # ---- the service process ----
-
-
-def oi_command() -> list[str]:
-    """The installed `oi` console script (what users run), or the module behind it."""
-    script = shutil.which("oi")
-    return [script] if script else [sys.executable, "-m", "scanner.cli"]
 
 
 def server_environment(database_url: str, workdir: Path) -> dict[str, str]:
@@ -228,62 +206,12 @@ def server_environment(database_url: str, workdir: Path) -> dict[str, str]:
     return env
 
 
-def upgrade_database(env: dict[str, str]) -> None:
-    """`oi server upgrade-db`: the real migration path (serve upgrades only the embedded file)."""
-    done = subprocess.run(
-        [*oi_command(), "server", "upgrade-db"], env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"oi server upgrade-db failed:\n{done.stderr[-2000:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """Start `oi serve --port <free>`, wait for /health, yield its URL; stop it afterwards."""
     port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*oi_command(), "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, log_path)
+    with serving([*oi_command(), "serve", "--port", str(port)], env, port, log_path) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oi serve exited early:\n{_log_tail(log_path)}")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"oi serve did not become healthy:\n{_log_tail(log_path)}")
-
-
-def _log_tail(log_path: Path) -> str:
-    return log_path.read_text(errors="replace")[-2000:]
 
 
 def assert_no_token_in_log(log_path: Path, values: list[str]) -> None:

@@ -51,6 +51,7 @@ from pathlib import Path
 import requests
 from bench_databases import PostgresUnreachable, check_postgres, postgres_database
 from bench_output import note, print_table
+from bench_server import free_port, serving, upgrade_database
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,7 +154,7 @@ def main(argv: list[str]) -> int:
 def measure_size(size: int, options: Options, workdir: Path, redis: bool) -> SizeResult | None:
     with postgres_database(options.postgres_url, prefix="bench_load") as database_url:
         env = _server_env(database_url, workdir / f"instance-{size}", options, redis)
-        subprocess.run([*_oi(), "server", "upgrade-db"], env=env, check=True, capture_output=True)
+        upgrade_database(env)
         with gunicorn(env, workdir / f"gunicorn-{size}.log") as base_url:
             user_key = _create_account(base_url)
             started = time.perf_counter()
@@ -262,28 +263,11 @@ def _ms(value: str) -> float:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    base_url = f"http://{env['TOKENPATROL_BIND']}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "app:create_app()"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"gunicorn did not start: {log_path.read_text()[-2000:]}")
+    """gunicorn with the repository's config on the port TOKENPATROL_BIND names."""
+    command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "app:create_app()"]
+    port = int(env["TOKENPATROL_BIND"].rsplit(":", 1)[1])
+    with serving(command, env, port, log_path) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _server_env(database_url: str, instance: Path, options: Options, redis: bool) -> dict[str, str]:
@@ -294,7 +278,7 @@ def _server_env(database_url: str, instance: Path, options: Options, redis: bool
         TOKENPATROL_SIGNING_KEYS=SIGNING_KEYS,
         TOKENPATROL_INSTANCE_PATH=str(instance),
         TOKENPATROL_RATE_LIMITS=HUGE_LIMITS,
-        TOKENPATROL_BIND=f"127.0.0.1:{_free_port()}",
+        TOKENPATROL_BIND=f"127.0.0.1:{free_port()}",
     )
     if redis:
         env["TOKENPATROL_RATELIMIT_STORAGE_URI"] = REDIS_URL
@@ -362,19 +346,6 @@ def _redis_answers() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
-
-
-def _oi() -> list[str]:
-    script = shutil.which("oi")
-    return [script] if script else [sys.executable, "-m", "scanner.cli"]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":
