@@ -6,7 +6,6 @@ sign-in, and `oi logout` revoking what it stored.
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import tomllib
@@ -17,10 +16,12 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support import oi_cli
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.live_server import LiveServer, oi_command
 from tests.support.oauth_flow import CLIENT_ID, person_with_password, play_browser, query_of
+from tests.support.oi_cli import Run, client_environment
 from tests.support.secrets import Secret, find_tokens
 
 
@@ -35,21 +36,11 @@ def login(http: Api) -> str:
 
 
 def environment(config_home: Path) -> dict[str, str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OPENINDEX_", "TOKENPATROL_"))
-    }
-    return {**clean, "XDG_CONFIG_HOME": str(config_home), "BROWSER": "false"}
+    return client_environment(config_home, BROWSER="false")
 
 
-def oi(config_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*oi_command(), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=environment(config_home),
-    )
+def oi(config_home: Path, *args: str) -> Run:
+    return oi_cli.oi(*args, config_home=config_home, BROWSER="false")
 
 
 def profile(config_home: Path) -> dict[str, Any]:

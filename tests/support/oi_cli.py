@@ -47,18 +47,23 @@ class Run:
         return shown[0]
 
 
-def oi(*args: str, config_home: Path, **env: str) -> Run:
-    """`oi ARGS` with XDG_CONFIG_HOME=config_home and no OPENINDEX_/TOKENPATROL_ variables."""
+def client_environment(config_home: Path, **env: str) -> dict[str, str]:
+    """XDG_CONFIG_HOME=config_home and no OPENINDEX_/TOKENPATROL_ variables of the caller's."""
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("OPENINDEX_", "TOKENPATROL_"))
     }
+    return {**clean, "XDG_CONFIG_HOME": str(config_home), **env}
+
+
+def oi(*args: str, config_home: Path, **env: str) -> Run:
+    """`oi ARGS` as a person runs it, with its own config directory."""
     done = subprocess.run(
         [*oi_command(), *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={**clean, "XDG_CONFIG_HOME": str(config_home), **env},
+        env=client_environment(config_home, **env),
     )
     return Run(done.returncode, done.stdout, done.stderr)
 
