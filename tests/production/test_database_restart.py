@@ -1,10 +1,11 @@
 """PostgreSQL stops under a running gunicorn and comes back: 503s with the error envelope
-while it is down (never a traceback), then recovery without restarting the service."""
+while it is down (never a traceback), then recovery without restarting the service.
+
+The PostgreSQL that goes down is a private one this test starts (the machine's own serves
+everything else running here)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,38 +13,33 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import databases
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.gunicorn import running_gunicorn
-from tests.support.services import unavailable
+from tests.support.private_servers import PrivatePostgres, private_postgres
 
-RECOVERY_SECONDS = 30
-
-
-def pg_ctl(action: str) -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, "-m", "fast"]
-        if action == "stop"
-        else ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+RECOVERY_SECONDS = 60
 
 
 @pytest.fixture
-def stoppable_postgres() -> Iterator[None]:
-    if shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir():
-        unavailable("pg_ctlcluster is needed to stop and start this machine's PostgreSQL")
-    yield
-    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False, timeout=10).returncode:
-        pg_ctl("start")  # whatever happened, leave the machine's PostgreSQL running
+def stoppable_postgres(tmp_path: Path) -> Iterator[tuple[PrivatePostgres, str]]:
+    """A private PostgreSQL and a migrated database on it."""
+    with private_postgres() as server:
+        factory = databases.PostgresDatabases(server.url, tmp_path / "template")
+        try:
+            with factory.fresh(tmp_path) as url:
+                yield server, url
+        finally:
+            if not server.is_running():
+                server.start()
+            factory.close()
 
 
 def test_503_while_the_database_is_down_then_recovery(
-    postgres_url: str, redis_env: dict[str, str], tmp_path: Path, stoppable_postgres: None
+    stoppable_postgres: tuple[PrivatePostgres, str], redis_env: dict[str, str], tmp_path: Path
 ) -> None:
+    postgres, postgres_url = stoppable_postgres
     with running_gunicorn(postgres_url, tmp_path / "svc", workers=2, **redis_env) as server:
         key = Api(base_url=server.url).create_account(ROOT_KEY, "acme", "alice")
         check = f"{server.url}/me/pats"  # needs the database on every request
@@ -51,7 +47,7 @@ def test_503_while_the_database_is_down_then_recovery(
         assert requests.get(check, headers=headers, timeout=10).status_code == 200
         spare = Api(base_url=server.url).create_token(key, name="never-used")["token"]
 
-        pg_ctl("stop")
+        postgres.stop()
         try:
             down = [requests.get(check, headers=headers, timeout=30) for _ in range(4)]
             assert [r.status_code for r in down] == [503] * 4
@@ -72,7 +68,7 @@ def test_503_while_the_database_is_down_then_recovery(
             ready = requests.get(f"{server.url}/ready", timeout=30)
             assert ready.status_code == 503 and ready.json()["error"]["code"] == "UNAVAILABLE"
         finally:
-            pg_ctl("start")
+            postgres.start()
 
         deadline = time.monotonic() + RECOVERY_SECONDS
         statuses: list[int] = []

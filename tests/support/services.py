@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import pytest
 
@@ -11,7 +12,7 @@ def required() -> bool:
     return os.environ.get("TOKENPATROL_REQUIRE_SERVICES") == "1"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip the test, or fail it when CI demands every service."""
     if required():
         pytest.fail(f"required service unavailable: {reason}", pytrace=False)
