@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
@@ -48,6 +49,11 @@ limiter = Limiter(
     application_limits_exempt_when=_unauthenticated,
     headers_enabled=True,
 )
+
+# Failed sign-ins (app/web/throttle.py) count in a moving window: every failure is remembered
+# for the whole window, so the limit holds exactly wherever the attempts fall, a window's edge
+# included (a fixed or weighted window lets a burst through there).
+sign_in_limiter = Limiter(get_remote_address, strategy="moving-window", headers_enabled=False)
 
 
 @event.listens_for(Engine, "connect")

@@ -17,7 +17,6 @@ def init_app(app: Flask) -> None:
     from app.web.blueprint import bp
     from app.web.session import login_manager
 
-    app.config.setdefault("LOGIN_RATE_LIMIT", throttle.DEFAULT_LOGIN_RATE_LIMIT)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SECURE"] = bool(
@@ -26,3 +25,4 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
     headers.init_app(app)
+    throttle.init_app(app)

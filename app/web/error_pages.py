@@ -37,7 +37,7 @@ def _api_error(error: ApiError) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    if isinstance(error, RateLimitExceeded) and request.endpoint == "web.login":
+    if isinstance(error, RateLimitExceeded) and request.endpoint == throttle.SIGN_IN_ENDPOINT:
         response = _sign_in_throttled()
     else:
         response = error_page(status, error.description or error.name)

@@ -1,15 +1,21 @@
-"""Failed sign-ins are throttled per client address and login name; successes cost nothing."""
+"""Failed sign-ins are throttled per client address and login name; successes cost nothing.
+
+The count is a moving window (`sign_in_limiter`): at most N failures in any window-long span
+of time, wherever the window's edges fall.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 
-from app.extensions import limiter
+from app.extensions import sign_in_limiter
 
 DEFAULT_LOGIN_RATE_LIMIT = "5/minute"
+SIGN_IN_ENDPOINT = "web.login"
 TOO_MANY = "Too many failed sign-ins. Try again in {seconds} seconds."
 
 
@@ -27,7 +33,7 @@ def _failed(response: Response) -> bool:
     return response.status_code != 302
 
 
-failed_sign_ins = limiter.limit(
+failed_sign_ins = sign_in_limiter.limit(
     _login_rate_limit,
     key_func=_address_and_login,
     methods=["POST"],
@@ -35,9 +41,22 @@ failed_sign_ins = limiter.limit(
 )
 
 
+def init_app(app: Flask) -> None:
+    """Bind the sign-in limiter; it looks at the sign-in page only."""
+    app.config.setdefault("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT)
+    sign_in_limiter.init_app(app)
+
+
+@sign_in_limiter.request_filter
+def _not_a_sign_in() -> bool:
+    return request.endpoint != SIGN_IN_ENDPOINT
+
+
 def retry_after_seconds() -> int:
-    """Seconds until the limit that was just hit lets sign-ins through again."""
-    breached = limiter.current_limit
+    """Seconds until the oldest failure in the window ages out and lets a sign-in through."""
+    breached = sign_in_limiter.current_limit
     if breached is None:
         return 60
-    return max(1, int(breached.reset_at - time.time()))
+    # reset_time is when the oldest failure leaves the window (reset_at rounds it up a second).
+    wait = breached.window.reset_time - time.time()
+    return max(1, math.ceil(round(wait, 3)))

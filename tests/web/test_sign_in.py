@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from flask import Flask
+from time_machine import TimeMachineFixture
 
 from app.services import passwords
 from tests.web.browser import Browser
 from tests.web.conftest import Person
 
 WRONG = "Wrong user id, email or password."
+JUST_BEFORE_A_MINUTE_TURNS = dt.datetime(2026, 12, 1, 9, 59, 59, 900_000, tzinfo=dt.UTC)
 
 
 def test_login_page_has_labelled_fields_and_button(browser: Browser) -> None:
@@ -61,17 +64,47 @@ def test_unknown_users_cost_an_argon2_verify_too(
 
 
 def test_failed_sign_ins_are_throttled_and_successes_do_not_count(
-    browser: Browser, admin: Person
+    browser: Browser, admin: Person, time_machine: TimeMachineFixture
 ) -> None:
+    time_machine.move_to(JUST_BEFORE_A_MINUTE_TURNS, tick=False)  # every attempt at one instant
     statuses = [browser.sign_in("Dana", "wrong password!").status_code for _ in range(4)]
     statuses.append(browser.sign_in("dana", admin.password).status_code)
     statuses.append(browser.sign_in("DANA", "wrong password!").status_code)
     assert statuses == [401, 401, 401, 401, 302, 401]
     limited = browser.sign_in("dana", admin.password)
     assert limited.status_code == 429
-    assert "Too many failed sign-ins. Try again in " in limited.get_data(as_text=True)
-    assert int(limited.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins. Try again in 60 seconds." in limited.get_data(as_text=True)
+    assert limited.headers["Retry-After"] == "60"
     assert browser.sign_in("someone-else", "wrong password!").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        JUST_BEFORE_A_MINUTE_TURNS,
+        JUST_BEFORE_A_MINUTE_TURNS + dt.timedelta(seconds=0.1),
+        JUST_BEFORE_A_MINUTE_TURNS + dt.timedelta(seconds=30.1),
+    ],
+    ids=["0.1s-before-the-minute", "on-the-minute", "half-way"],
+)
+def test_five_failures_in_any_minute_lock_out_wherever_the_minute_turns(
+    browser: Browser, admin: Person, time_machine: TimeMachineFixture, start: dt.datetime
+) -> None:
+    """A moving window: no burst gets through at a window's edge, and the lock-out ends exactly
+    when the oldest failure is a minute old."""
+    time_machine.move_to(start, tick=False)
+    statuses = [browser.sign_in("dana", "wrong password!").status_code for _ in range(4)]
+    time_machine.shift(0.2)  # for the first start, the clock's minute turns here
+    statuses.append(browser.sign_in("dana", "wrong password!").status_code)
+    statuses.append(browser.sign_in("dana", admin.password).status_code)
+    time_machine.shift(59.7)  # 59.9 s after the first four failures
+    statuses.append(browser.sign_in("dana", admin.password).status_code)
+    assert statuses == [401] * 5 + [429, 429]
+    time_machine.shift(0.2)  # 60.1 s: the first four have aged out, the fifth has not
+    assert browser.sign_in("dana", admin.password).status_code == 302
+    assert browser.sign_out().status_code == 302
+    statuses = [browser.sign_in("dana", "wrong password!").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
 
 
 def test_rate_limit_comes_from_config(make_app: Any, admin: Person) -> None:
