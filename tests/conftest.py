@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from tests.support import databases
 from tests.support.api import Api
 from tests.support.log_guard import pytest_configure, pytest_sessionfinish
+from tests.support.service_guard import machine_services_untouched
 
 
 @pytest.fixture(scope="session")
@@ -82,4 +83,4 @@ def root_key() -> str:
     return databases.ROOT_KEY
 
 
-__all__ = ["pytest_configure", "pytest_sessionfinish"]
+__all__ = ["machine_services_untouched", "pytest_configure", "pytest_sessionfinish"]
