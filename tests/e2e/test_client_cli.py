@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
+from tests.support.expiry import valid_then_expired
 from tests.support.live_server import LiveServer, free_port
 from tests.support.oi_cli import assert_no_raw_token, oi
 
@@ -90,12 +91,17 @@ def test_auth_check_without_a_token_is_invalid(config_home: Path) -> None:
 
 def test_auth_check_expired_token(live_server: LiveServer, http: Api, config_home: Path) -> None:
     key = http.create_account(ROOT_KEY, "acme", "alice")
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-    pat = http.create_token(key, scope="read", expiresAt=soon.isoformat())
-    env = {"OPENINDEX_APP_URL": live_server.url, "OPENINDEX_TOKEN": pat["token"]}
-    assert oi("auth", "check", config_home=config_home, **env).returncode == 0
-    time.sleep(max(0.0, (soon - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
-    expired = oi("auth", "check", config_home=config_home, **env)
+    env = {"OPENINDEX_APP_URL": live_server.url}
+
+    def make(expires_at: dt.datetime) -> str:
+        return str(http.create_token(key, scope="read", expiresAt=expires_at.isoformat())["token"])
+
+    def works(token: str) -> bool:
+        done = oi("auth", "check", config_home=config_home, OPENINDEX_TOKEN=token, **env)
+        return done.returncode == 0
+
+    token = valid_then_expired(make, works)
+    expired = oi("auth", "check", config_home=config_home, OPENINDEX_TOKEN=token, **env)
     assert expired.returncode == 1 and "expired" in expired.stderr, expired
     assert_no_raw_token(expired)
 

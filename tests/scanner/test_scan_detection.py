@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -328,6 +327,7 @@ def test_lookalikes_in_a_repository_produce_no_findings(git_repo: GitRepo) -> No
 # --- adversarial input: a hook must not hang on a big minified file -------------------------------
 
 MEGABYTE = 1 << 20
+HANG_SECONDS = 240
 
 
 @pytest.mark.parametrize(
@@ -336,13 +336,16 @@ MEGABYTE = 1 << 20
     ids=["dash-oai", "dash-oai-run", "dotted-oai", "space-pat", "oi-stems"],
 )
 def test_a_megabyte_of_near_misses_scans_in_linear_time(tmp_path: Path, unit: bytes) -> None:
-    """1 MB built from prefix fragments: seconds, not minutes (no quadratic regex)."""
+    """1 MB built from prefix fragments finishes (a quadratic regex would take hours on it).
+
+    The bound only catches a scan that never ends; it is no measure of speed (bench/ has that),
+    so a busy machine cannot fail it.
+    """
     data = unit * (MEGABYTE // len(unit))
-    started = time.monotonic()
     try:
-        result = run_oi(["scan", "-", "--no-verify"], cwd=tmp_path, stdin=data, timeout=30)
+        result = run_oi(
+            ["scan", "-", "--no-verify"], cwd=tmp_path, stdin=data, timeout=HANG_SECONDS
+        )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"scanning 1 MB of {unit[:12]!r}... took more than 30 s")
-    elapsed = time.monotonic() - started
+        pytest.fail(f"scanning 1 MB of {unit[:12]!r}... took more than {HANG_SECONDS} s")
     assert result.rc == 0, result.why
-    assert elapsed < 15, f"scanning 1 MB of {unit[:12]!r}... took {elapsed:.1f} s"
