@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app import policy
-from app.api.routing import Access, operation, principal, principal_with_user
+from app.api.routing import Access, operation, principal, principal_with_user, token_caller
 from app.models import Token
 from app.schemas import (
     AuthCheck,
@@ -70,16 +70,13 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"create_{name}",
     )
     def create(body: TokenCreate) -> TokenCreated:
-        caller, user = principal_with_user()
-        tokens.check_new_token(caller.scope, caller.role, kind, body.scope, body.agent_id)
-        issued = tokens.issue(
-            user,
+        issued = tokens.create(
+            token_caller(),
             kind,
             name=body.name,
             scope=body.scope,
-            expires_at=tokens.check_expiry(body.expires_at),
+            expires_at=body.expires_at,
             agent_id=body.agent_id,
-            actor=caller.actor,
         )
         return created_reply(issued)
 
@@ -108,10 +105,7 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"delete_{name}",
     )
     def delete(token_id: str) -> TokenDeleted:
-        caller, user = principal_with_user()
-        token = tokens.get_owned(user, kind, token_id)
-        tokens.revoke(token, "deleted", actor=caller.actor)
-        return TokenDeleted(id=token.id)
+        return TokenDeleted(id=tokens.delete(token_caller(), kind, token_id).id)
 
     @operation(
         bp,
@@ -126,11 +120,7 @@ def register_token_routes(base: str, kind: str, label: str) -> None:
         endpoint_name=f"rotate_{name}",
     )
     def rotate(token_id: str, body: TokenRotate) -> TokenCreated:
-        caller, user = principal_with_user()
-        token = tokens.get_owned(user, kind, token_id)
-        return created_reply(
-            tokens.rotate(token, tokens.check_expiry(body.expires_at), actor=caller.actor)
-        )
+        return created_reply(tokens.rotate(token_caller(), kind, token_id, body.expires_at))
 
 
 @operation(

@@ -20,6 +20,7 @@ from app.auth import Principal, current_principal
 from app.errors import InvalidArgument, PermissionDenied, UnsupportedMediaType
 from app.models import User
 from app.schemas import Ok
+from app.services import tokens
 
 ALL_ROLES = frozenset({policy.ROLE_ROOT, policy.ROLE_ADMIN, policy.ROLE_USER})
 AGENT_REFUSED = (
@@ -157,6 +158,12 @@ def principal_with_user() -> tuple[Principal, User]:
     if caller.user is None:  # pragma: no cover - guarded by Access(needs_user=True)
         raise PermissionDenied("the root key has no user of its own")
     return caller, caller.user
+
+
+def token_caller() -> tokens.Caller:
+    """The caller as the token rules see them: their user, the credential's scope, the actor."""
+    caller, user = principal_with_user()
+    return tokens.Caller(user=user, scope=caller.scope, actor=caller.actor)
 
 
 def principal() -> Principal:

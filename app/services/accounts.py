@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app import policy
 from app.errors import AlreadyExists, InvalidArgument, NotFound
 from app.extensions import db
-from app.models import Account, User, utcnow
+from app.models import Account, User
 from app.services import audit, tokens
 
 DEV_ACCOUNT_ID = DEV_USER_ID = "default"
@@ -113,8 +113,8 @@ def set_role(account_id: str, user_id: str, role: str, *, actor: str) -> User:
 def regenerate_key(account_id: str, user_id: str, *, actor: str) -> tokens.IssuedToken:
     """A new user key; every earlier key of the user stops working in the same commit."""
     user = get_user(account_id, user_id)
-    for old in tokens.list_for(user, policy.KIND_USER_KEY):
-        old.revoked_at, old.revoked_reason = utcnow(), "regenerated"
+    old_keys = tokens.list_for(user, policy.KIND_USER_KEY)
+    tokens.revoke(old_keys, "regenerated", actor=actor, action="regenerate")
     return _new_user_key(user, actor=actor)
 
 

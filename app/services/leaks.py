@@ -164,19 +164,11 @@ def _revoke_one(
 ) -> RevokeResult:
     if token is None:
         return RevokeResult(raw, "unknown", None)
+    actor = f"leak report ({source}) from {reporter or 'unknown'}"
     live = tokens.status_of(token) == "active"
-    if live:
-        token.revoked_at, token.revoked_reason = utcnow(), "leaked"
-        audit.record(
-            f"leak report ({source}) from {reporter or 'unknown'}",
-            f"{token.kind}.revoke",
-            token.id,
-            reason="leaked",
-            last4=token.last4,
-            **_where(location),
-        )
-        if token.family_id:  # a leaked `oi login` token takes its whole sign-in with it
-            tokens.revoke_family(token.family_id, "leaked", actor=f"leak report ({source})")
+    live = live and bool(tokens.revoke([token], "leaked", actor=actor, **_where(location)))
+    if live and token.family_id:  # a leaked `oi login` token takes its whole sign-in with it
+        tokens.revoke_family(token.family_id, "leaked", actor=f"leak report ({source})")
     if token.id not in seen_here:
         seen_here.add(token.id)
         _record_event(token, location, source, reporter, revoked_now=live)

@@ -1,7 +1,8 @@
 """Operator work on the database directly (`oi server ...`): revoke, purge, remind, bootstrap.
 
 Meant for cron and for an operator's shell, so every function is safe to run twice at once:
-revocation is one UPDATE, reminders are claimed by a unique row before their mail is queued.
+revocation is a conditional UPDATE per token, reminders are claimed by a unique row before
+their mail is queued.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, exists, or_, select, update
+from sqlalchemy import case, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app import policy
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Account, ExpiryNotice, Invite, LeakEvent, OAuthCode, Token, User, utcnow
-from app.services import accounts, audit, mail, passwords
+from app.services import accounts, audit, mail, passwords, tokens
 from app.urls import base_url
 
 OPERATOR = "operator (oi server)"
@@ -30,32 +31,23 @@ def revoke_tokens(
     *, token_id: str | None = None, account_id: str | None = None, user_id: str | None = None
 ) -> int:
     """Revoke one token, every token of a user, or of a whole account; returns how many."""
-    query = update(Token).where(Token.revoked_at.is_(None))
+    query = select(Token).where(Token.revoked_at.is_(None))
     if token_id is not None:
         if db.session.get(Token, token_id) is None:
             raise NotFound(f"no token with id {token_id!r}")
         query = query.where(Token.id == token_id)
-        target = token_id
     else:
         assert account_id is not None
         owners = select(User.id).where(User.account_id == account_id)
         if user_id is not None:
             accounts.get_user(account_id, user_id)
             owners = owners.where(User.user_id == user_id)
-            target = f"{account_id}/{user_id}"
         else:
             accounts.get_account(account_id)
-            target = account_id
         query = query.where(Token.user_pk.in_(owners))
-    result = db.session.execute(
-        query.values(revoked_at=utcnow(), revoked_reason="operator").execution_options(
-            synchronize_session=False
-        )
-    )
-    count = int(getattr(result, "rowcount", 0) or 0)
-    audit.record(OPERATOR, "tokens.revoke", target, tokens=count)
+    revoked = tokens.revoke(list(db.session.scalars(query)), "operator", actor=OPERATOR)
     db.session.commit()
-    return count
+    return len(revoked)
 
 
 @dataclass(frozen=True)

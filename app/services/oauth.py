@@ -95,25 +95,15 @@ def spend_refresh_token(raw: str) -> Token | None:
     """
     if formats.identify(raw) is not formats.OAUTH_REFRESH_TOKEN:
         return None
-    raw_hash = formats.token_hash(raw)
-    now = utcnow()
-    spent = db.session.execute(
-        update(Token)
-        .where(
-            Token.token_hash == raw_hash,
-            Token.kind == policy.KIND_OAUTH_REFRESH,
-            Token.revoked_at.is_(None),
-            Token.expires_at > now,
-        )
-        .values(revoked_at=now, revoked_reason="rotated")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    row = db.session.scalars(select(Token).where(Token.token_hash == raw_hash)).first()
+    query = select(Token).where(Token.token_hash == formats.token_hash(raw))
+    row = db.session.scalars(query).first()
     if row is None or row.kind != policy.KIND_OAUTH_REFRESH:
         return None
-    if getattr(spent, "rowcount", 0) == 1:
+    live = row.revoked_at is None and row.expires_at is not None and row.expires_at > utcnow()
+    if live and tokens.revoke([row], "rotated", actor="oauth", action="refresh"):
+        db.session.commit()
         return row
+    db.session.rollback()
     if row.revoked_reason == "rotated" and row.family_id:
         log.warning("refresh token %s reused after rotation: revoking its family", row.id)
         tokens.revoke_family(row.family_id, "refresh_reused", actor="oauth")
@@ -172,6 +162,6 @@ def revoke(token: Token) -> None:
     actor = f"{token.user.account_id}/{token.user.user_id} (oauth revoke)"
     if token.kind == policy.KIND_OAUTH_REFRESH and token.family_id:
         tokens.revoke_family(token.family_id, "signed_out", actor=actor)
-        db.session.commit()
-    elif token.revoked_at is None:
-        tokens.revoke(token, "signed_out", actor=actor)
+    else:
+        tokens.revoke([token], "signed_out", actor=actor)
+    db.session.commit()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
 from app.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -51,22 +54,85 @@ def issue(
     return IssuedToken(row, raw)
 
 
-def check_new_token(
-    held_scope: str, role: str, kind: str, scope: str, agent_id: str | None
-) -> None:
+@dataclass(frozen=True)
+class Caller:
+    """Who acts on their own tokens: the user, what the credential they act with allows (a web
+    session acts with its whole role), and how the audit log names them."""
+
+    user: User
+    scope: str
+    actor: str
+
+
+def create(
+    caller: Caller,
+    kind: str,
+    *,
+    name: str,
+    scope: str,
+    expires_at: dt.datetime | None = None,
+    agent_id: str | None = None,
+) -> IssuedToken:
+    """A new token for the caller, under the rules every face (API, web, CLI) shares."""
+    _check_may_hold(caller, kind, scope, agent_id)
+    return issue(
+        caller.user,
+        kind,
+        name=name,
+        scope=scope,
+        expires_at=_check_expiry(expires_at),
+        agent_id=agent_id,
+        actor=caller.actor,
+    )
+
+
+def rotate(
+    caller: Caller, kind: str, token_id: str, expires_at: dt.datetime | None = None
+) -> IssuedToken:
+    """A replacement is a new token: it passes exactly the rules of creation, for the caller
+    and for the token it gets. The old one stops working in the same commit.
+
+    Without a new expiry the replacement keeps the old token's lifetime, counted from now.
+    """
+    token = get_owned(caller.user, kind, token_id)
+    _check_may_hold(caller, kind, token.scope, token.agent_id)
+    expires_at = _check_expiry(expires_at)
+    if expires_at is None and token.expires_at is not None:
+        expires_at = utcnow() + (token.expires_at - token.created_at)
+    row = _new_row(token.user, kind, token.name, token.scope, expires_at, token.agent_id)
+    raw = _mint(row, token.user)
+    _fill_secret_columns(row, raw)
+    db.session.add(row)
+    db.session.flush()
+    revoke([token], "rotated", actor=caller.actor, action="rotate", replaced_by=row.id)
+    db.session.commit()
+    return IssuedToken(row, raw)
+
+
+def delete(caller: Caller, kind: str, token_id: str) -> Token:
+    """Revoke one of the caller's own tokens; it fails from the next request on."""
+    token = get_owned(caller.user, kind, token_id)
+    revoke([token], "deleted", actor=caller.actor)
+    db.session.commit()
+    return token
+
+
+def _check_may_hold(caller: Caller, kind: str, scope: str, agent_id: str | None) -> None:
     """The seeds' rules for a new token: no escalation, admin scope for admins, no admin agents."""
     scope = policy.canonical_scope(scope)
+    if scope not in policy.SCOPE_RANK:
+        raise InvalidArgument(f"scope must be one of {', '.join(policy.SCOPE_RANK)}")
     if kind == policy.KIND_PAT and not settings.pats_enabled():
         raise PermissionDenied("personal access tokens are switched off on this instance")
     if agent_id is not None and scope == "admin":
         raise InvalidArgument("an admin-scope token cannot be an agent run token")
-    if not policy.scope_allows(held_scope, scope):
-        raise PermissionDenied(f"a {held_scope!r} token cannot create a {scope!r} token")
-    if scope == "admin" and role == policy.ROLE_USER:
+    if not policy.scope_allows(caller.scope, scope):
+        raise PermissionDenied(f"a {caller.scope!r} token cannot create a {scope!r} token")
+    if scope == "admin" and caller.user.role == policy.ROLE_USER:
         raise PermissionDenied("only account ADMINs can create admin-scope tokens")
 
 
-def check_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
+def _check_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
     """Expiry is optional and never in the past; a naive time is taken as UTC."""
     if expires_at is None:
         return None
@@ -94,29 +160,42 @@ def get_owned(user: User, kind: str, token_id: str) -> Token:
     return token
 
 
-def revoke(token: Token, reason: str, *, actor: str) -> None:
-    """Revoke and commit: the token fails from the next request on, on every instance."""
-    token.revoked_at = utcnow()
-    token.revoked_reason = reason
-    audit.record(actor, f"{token.kind}.revoke", token.id, reason=reason, last4=token.last4)
-    db.session.commit()
+def revoke(
+    rows: Iterable[Token],
+    reason: str,
+    *,
+    actor: str,
+    action: str = "revoke",
+    replaced_by: str | None = None,
+    **detail: Any,
+) -> list[Token]:
+    """The one writer of `revoked_at`: revoke each live row, each with its audit event; the
+    caller commits, and the commit announces the change to every instance's auth cache.
 
-
-def rotate(token: Token, expires_at: dt.datetime | None, *, actor: str) -> IssuedToken:
-    """A new token with the same name, scope and agent; the old one stops working at once.
-
-    Without a new expiry the replacement keeps the old token's lifetime, counted from now.
+    Each row is revoked by a conditional UPDATE, so of two revocations racing for one token
+    exactly one wins; returns the rows this call revoked.
     """
-    if expires_at is None and token.expires_at is not None:
-        expires_at = utcnow() + (token.expires_at - token.created_at)
-    row = _new_row(token.user, token.kind, token.name, token.scope, expires_at, token.agent_id)
-    raw = _mint(row, token.user)
-    _fill_secret_columns(row, raw)
-    db.session.add(row)
-    token.revoked_at, token.revoked_reason, token.replaced_by = utcnow(), "rotated", row.id
-    audit.record(actor, f"{token.kind}.rotate", token.id, replaced_by=row.id, last4=token.last4)
-    db.session.commit()
-    return IssuedToken(row, raw)
+    now = utcnow()
+    revoked: list[Token] = []
+    for row in rows:
+        changes = {"revoked_at": now, "revoked_reason": reason, "replaced_by": replaced_by}
+        result = db.session.execute(
+            update(Token)
+            .where(Token.id == row.id, Token.revoked_at.is_(None))
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            continue  # already revoked, by an earlier call or a racing one
+        for column, value in changes.items():
+            set_committed_value(row, column, value)
+        if replaced_by is not None:
+            detail["replaced_by"] = replaced_by
+        audit.record(
+            actor, f"{row.kind}.{action}", row.id, reason=reason, last4=row.last4, **detail
+        )
+        revoked.append(row)
+    return revoked
 
 
 def check_shape(raw: str) -> None:
@@ -191,16 +270,10 @@ def add_issued(
 
 def revoke_family(family_id: str, reason: str, *, actor: str) -> int:
     """Revoke every live token of one OAuth sign-in; the caller commits. Returns how many."""
-    now = utcnow()
-    result = db.session.execute(
-        update(Token)
-        .where(Token.family_id == family_id, Token.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .execution_options(synchronize_session=False)
+    family = db.session.scalars(
+        select(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None))
     )
-    count = int(getattr(result, "rowcount", 0) or 0)
-    audit.record(actor, "oauth.family_revoke", family_id, reason=reason, tokens=count)
-    return count
+    return len(revoke(list(family), reason, actor=actor, family=family_id))
 
 
 def status_of(token: Token) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
 from app import policy
 from app.schemas import ID_PATTERN
@@ -64,7 +64,15 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     # read_write preselected: what a PAT is for (the contract: "read_write or admin, read allowed")
-    scope = SelectField("Scope", choices=[], default="read_write")
+    # The choices offered depend on the role; which scope a person may have is the token
+    # service's decision (403 as on the API), so the field only checks it is a scope at all.
+    scope = SelectField(
+        "Scope",
+        [AnyOf(list(policy.SCOPE_RANK))],
+        choices=[],
+        default="read_write",
+        validate_choice=False,
+    )
     expires_on = DateField("Expires on (optional)", [Optional()])
 
     def offer_scopes(self, role: str) -> None:

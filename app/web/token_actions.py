@@ -1,4 +1,4 @@
-"""Creating and rotating tokens from a web form, under the same rules as the JSON API."""
+"""A web form acts on tokens through the same service functions as the JSON API."""
 
 from __future__ import annotations
 
@@ -20,24 +20,24 @@ def end_of_day(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
 
 
+def caller(user: User) -> tokens.Caller:
+    return tokens.Caller(user=user, scope=SESSION_SCOPE, actor=actor(user))
+
+
 def create(
     user: User, kind: str, *, name: str, scope: str, expires_on: dt.date | None
 ) -> tokens.IssuedToken:
-    tokens.check_new_token(SESSION_SCOPE, user.role, kind, scope, None)
-    expires_at = tokens.check_expiry(end_of_day(expires_on))
-    return tokens.issue(
-        user, kind, name=name, scope=scope, expires_at=expires_at, actor=actor(user)
+    return tokens.create(
+        caller(user), kind, name=name, scope=scope, expires_at=end_of_day(expires_on)
     )
 
 
 def rotate(user: User, token: Token) -> tokens.IssuedToken:
-    """A replacement is a new token, so it must pass the rules a new one would."""
-    tokens.check_new_token(SESSION_SCOPE, user.role, token.kind, token.scope, token.agent_id)
-    return tokens.rotate(token, None, actor=actor(user))
+    return tokens.rotate(caller(user), token.kind, token.id)
 
 
 def delete(user: User, token: Token) -> None:
-    tokens.revoke(token, "deleted", actor=actor(user))
+    tokens.delete(caller(user), token.kind, token.id)
 
 
 def switched_off(kind: str) -> bool:
