@@ -17,6 +17,23 @@ from tests.support.log_guard import pytest_configure, pytest_sessionfinish
 from tests.support.service_guard import machine_services_untouched
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the suite's database (for a second pass on another "
+        "database: the others do not depend on which one it is)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def database_factory(
     tmp_path_factory: pytest.TempPathFactory,
