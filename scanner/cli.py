@@ -25,6 +25,14 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "server": ("app.cli", "server", "Server maintenance commands (database)."),
 }
 
+# Commands that run the service: they need the `server` extra, which a scanner-only install
+# (the pre-commit hook's) does not have.
+SERVER_COMMANDS = frozenset({"serve", "server"})
+SERVER_HINT = (
+    "oi {name}: the token service is not installed here (this install has the scanner and "
+    "the client only): pip install 'tokenpatrol[server]'\n"
+)
+
 USAGE = "usage: oi COMMAND [ARGS]...\n\ncommands:\n" + "".join(
     f"  {name:<10} {help_text}\n" for name, (_m, _a, help_text) in LAZY_COMMANDS.items()
 )
@@ -52,7 +60,14 @@ def _run_click(name: str, rest: list[str]) -> int:
     import click
 
     module_name, attribute, _help = LAZY_COMMANDS[name]
-    command: click.Command = getattr(importlib.import_module(module_name), attribute)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        if name not in SERVER_COMMANDS or (missing.name or "").startswith(("app", "scanner")):
+            raise
+        sys.stderr.write(SERVER_HINT.format(name=name))
+        return 2
+    command: click.Command = getattr(module, attribute)
     try:
         # Without standalone mode click hands back an Exit's code instead of raising it.
         outcome = command.main(rest, prog_name=f"oi {name}", standalone_mode=False)
