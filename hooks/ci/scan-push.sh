@@ -14,7 +14,7 @@
 # Environment: OPENINDEX_APP_URL (the tokenpatrol service: without it nothing can be
 # verified or revoked, and every finding fails the job as `unverified`), TOKENPATROL_SARIF
 # (the report, default tokenpatrol.sarif), TOKENPATROL_REMOTE (default origin), OI (default
-# oi, from `pip install tokenpatrol`), PYTHON (any Python 3, default python3 or python; it
+# oi, from tokenpatrol installed from the source you pin, hooks/README.md), PYTHON (any Python 3, default python3 or python; it
 # only reads the JSON report).
 #
 # What is scanned (`oi scan --history`, which reads every blob those commits add, so a token
@@ -72,7 +72,7 @@ all_zeros() {
 }
 
 if ! command -v "$oi" >/dev/null 2>&1; then
-    say "'$oi' not found: pip install tokenpatrol, or set OI=/path/to/oi"
+    say "'$oi' not found: install tokenpatrol from the source you pin (hooks/README.md), or set OI=/path/to/oi"
     exit 2
 fi
 python=${PYTHON:-}

@@ -33,6 +33,12 @@ CLEAN_TEXT = "print('hello')\n"
 # -- the templates --------------------------------------------------------------------------
 
 
+def installs_the_pinned_source(script: str) -> bool:
+    """`pip install "$TOKENPATROL_SOURCE"`, never a bare name from a package index."""
+    installs = [line for line in script.splitlines() if "pip install" in line]
+    return bool(installs) and all('"$TOKENPATROL_SOURCE"' in line for line in installs)
+
+
 def load(name: str) -> Any:
     with (CI_DIR / name).open(encoding="utf-8") as stream:
         return yaml.safe_load(stream)
@@ -49,7 +55,9 @@ def test_github_workflow_scans_the_push_and_uploads_sarif() -> None:
     checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
     assert any(str(s.get("uses", "")).startswith("actions/setup-python@") for s in steps)
-    assert any("pip install" in s.get("run", "") and "tokenpatrol" in s["run"] for s in steps)
+    (install,) = [s for s in steps if "pip install" in s.get("run", "")]
+    assert installs_the_pinned_source(install["run"])
+    assert "TOKENPATROL_SOURCE" in install["env"]["TOKENPATROL_SOURCE"]
 
     (scan,) = [s for s in steps if "scan-push.sh" in s.get("run", "")]
     env = scan["env"]
@@ -74,7 +82,8 @@ def test_gitlab_job_scans_the_push_and_keeps_sarif() -> None:
     job = pipeline["tokenpatrol"]
     assert str(job["variables"]["GIT_DEPTH"]) == "0"
     assert job["variables"].get("TOKENPATROL_SARIF", SARIF) == SARIF
-    assert any("pip install" in line and "tokenpatrol" in line for line in job["before_script"])
+    (install,) = [line for line in job["before_script"] if "pip install" in line]
+    assert installs_the_pinned_source(install)
     (line,) = [line for line in job["script"] if "scan-push.sh" in line]
     words = line.split()
     assert words[0] == "sh" and words[1].endswith("/scan-push.sh"), words
