@@ -72,7 +72,8 @@ def pre_commit_command() -> list[str]:
 
 
 def make_project(workdir: Path, hook: Hook) -> Path:
-    """A git repository with one staged file and a config that uses only `hook`."""
+    """A git repository with one staged file and a committed config that uses only `hook`
+    (committed: detect-secrets would flag the revision's hex in a staged config)."""
     project = workdir / f"project-{hook.label}"
     project.mkdir()
     subprocess.run(["git", "init", "-q", str(project)], check=True)
@@ -81,8 +82,11 @@ def make_project(workdir: Path, hook: Hook) -> Path:
         f"    hooks:\n      - id: {hook.hook_id}\n"
     )
     (project / ".pre-commit-config.yaml").write_text(config)
+    git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run([*git, "add", ".pre-commit-config.yaml"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "config"], check=True)
     (project / "hello.py").write_text(STAGED_TEXT)
-    subprocess.run(["git", "-C", str(project), "add", "."], check=True)
+    subprocess.run([*git, "add", "hello.py"], check=True)
     return project
 
 
