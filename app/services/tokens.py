@@ -104,7 +104,9 @@ def rotate(
     _fill_secret_columns(row, raw)
     db.session.add(row)
     db.session.flush()
-    revoke([token], "rotated", actor=caller.actor, action="rotate", replaced_by=row.id)
+    if not revoke([token], "rotated", actor=caller.actor, action="rotate", replaced_by=row.id):
+        db.session.rollback()  # a racing rotation or revocation got there first
+        raise NotFound(f"no {kind.replace('_', ' ')} with id {token_id!r}")
     db.session.commit()
     return IssuedToken(row, raw)
 
