@@ -45,10 +45,7 @@ def issue(
     actor: str,
 ) -> IssuedToken:
     """Make a token of `kind` for `user` and commit it."""
-    row = _new_row(user, kind, name, policy.canonical_scope(scope), expires_at, agent_id)
-    raw = _mint(row, user)
-    _fill_secret_columns(row, raw)
-    db.session.add(row)
+    row, raw = _add_minted(user, kind, name, policy.canonical_scope(scope), expires_at, agent_id)
     audit.record(actor, f"{kind}.create", row.id, name=name, scope=row.scope, last4=row.last4)
     db.session.commit()
     return IssuedToken(row, raw)
@@ -99,11 +96,8 @@ def rotate(
     expires_at = _check_expiry(expires_at)
     if expires_at is None and token.expires_at is not None:
         expires_at = utcnow() + (token.expires_at - token.created_at)
-    row = _new_row(token.user, kind, token.name, token.scope, expires_at, token.agent_id)
-    raw = _mint(row, token.user)
-    _fill_secret_columns(row, raw)
-    db.session.add(row)
-    db.session.flush()
+    row, raw = _add_minted(token.user, kind, token.name, token.scope, expires_at, token.agent_id)
+    db.session.flush()  # the old row's replaced_by points at it
     if not revoke([token], "rotated", actor=caller.actor, action="rotate", replaced_by=row.id):
         db.session.rollback()  # a racing rotation or revocation got there first
         raise NotFound(f"no {kind.replace('_', ' ')} with id {token_id!r}")
@@ -177,10 +171,11 @@ def revoke(
     Each row is revoked by a conditional UPDATE, so of two revocations racing for one token
     exactly one wins; returns the rows this call revoked.
     """
-    now = utcnow()
+    changes = {"revoked_at": utcnow(), "revoked_reason": reason, "replaced_by": replaced_by}
+    if replaced_by is not None:
+        detail["replaced_by"] = replaced_by
     revoked: list[Token] = []
     for row in rows:
-        changes = {"revoked_at": now, "revoked_reason": reason, "replaced_by": replaced_by}
         result = db.session.execute(
             update(Token)
             .where(Token.id == row.id, Token.revoked_at.is_(None))
@@ -191,8 +186,6 @@ def revoke(
             continue  # already revoked, by an earlier call or a racing one
         for column, value in changes.items():
             set_committed_value(row, column, value)
-        if replaced_by is not None:
-            detail["replaced_by"] = replaced_by
         audit.record(
             actor, f"{row.kind}.{action}", row.id, reason=reason, last4=row.last4, **detail
         )
@@ -305,6 +298,22 @@ def _new_row(
         created_at=utcnow(),
         expires_at=expires_at,
     )
+
+
+def _add_minted(
+    user: User,
+    kind: str,
+    name: str,
+    scope: str,
+    expires_at: dt.datetime | None,
+    agent_id: str | None,
+) -> tuple[Token, str]:
+    """A new row with a freshly minted value, added to the session (not committed)."""
+    row = _new_row(user, kind, name, scope, expires_at, agent_id)
+    raw = _mint(row, user)
+    _fill_secret_columns(row, raw)
+    db.session.add(row)
+    return row, raw
 
 
 def _mint(row: Token, user: User) -> str:
