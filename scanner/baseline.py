@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scanner.errors import EXIT_ERROR, OiError
 from scanner.findings import Finding
 
 VERSION = 1
 
 
-class BaselineError(Exception):
+class BaselineError(OiError):
     """The baseline file is missing or not ours (json loads only when a baseline is used)."""
+
+    exit_code = EXIT_ERROR
 
 
 def load(path: Path) -> set[str]:

@@ -1,26 +1,20 @@
-"""The HTTP client for the service's leak protocol (standard library: urllib).
+"""The client for the service's leak protocol: check hashes, revoke raw tokens.
 
-Short timeouts and one retry: a scan must not hang on a service that is down or slow, and a
-service that answers garbage is treated like one that is down.
+Short timeouts and one retry (`scanner.transport`): a scan must not hang on a service that is
+down or slow, and a service that answers garbage is treated like one that is down.
 """
 
 from __future__ import annotations
 
-import json
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+from scanner import transport
+from scanner.transport import ServiceError
+
 TIMEOUT_SECONDS = 5.0
-RETRY_PAUSE_SECONDS = 0.5
+ATTEMPTS = 2
 BATCH_SIZE = 1000
-USER_AGENT = "tokenpatrol-oi"
-
-
-class ServiceError(Exception):
-    """The service could not be reached or answered something unusable (one-line message)."""
 
 
 class LeakClient:
@@ -48,33 +42,9 @@ class LeakClient:
         return results
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
-        data = json.dumps(body).encode()
-        for attempt in (1, 2):
-            try:
-                return self._send(path, data)
-            except ServiceError:
-                if attempt == 2:
-                    raise
-                time.sleep(RETRY_PAUSE_SECONDS)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(self, path: str, data: bytes) -> Any:
-        request = urllib.request.Request(
-            self.app_url + path,
-            data=data,
-            method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
+        return transport.send(
+            "POST", self.app_url + path, json_body=body, timeout=self.timeout, attempts=ATTEMPTS
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            raise ServiceError(f"{self.app_url} answered HTTP {error.code}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise ServiceError(f"{self.app_url} is unreachable: {reason}") from None
-        except ValueError:
-            raise ServiceError(f"{self.app_url} did not answer JSON") from None
 
 
 def _batches(items: list[str]) -> Iterator[list[str]]:

@@ -9,12 +9,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from scanner.errors import EXIT_ERROR, OiError
+
 ZERO_SHA = "0" * 40
 READ_CHUNK = 1 << 20
 
 
-class GitError(Exception):
+class GitError(OiError):
     """git failed in a way the user can act on (not a repository, bad revision...)."""
+
+    exit_code = EXIT_ERROR
 
 
 def _env() -> dict[str, str]:

@@ -1,9 +1,9 @@
 """Verification and revocation of findings against the service that issued them.
 
-Where the service is, in order: `--app-url`, OPENINDEX_APP_URL, the active profile's
-`app_url`, then the `iss` of an `oai_`
-token, but only when that host is allowed (TOKENPATROL_ALLOWED_ISSUERS, comma-separated) or is
-the configured URL: a token must not make the scanner send data to a host its payload names.
+Where the service is: the configured URL (`--app-url`, OPENINDEX_APP_URL or the active
+profile's `app_url`, which the caller resolves), else the `iss` of an `oai_` token, but only
+when that host is allowed (TOKENPATROL_ALLOWED_ISSUERS, comma-separated): a token must not make
+the scanner send data to a host its payload names.
 """
 
 from __future__ import annotations
@@ -14,24 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from scanner import formats
-from scanner.client import LeakClient, ServiceError
+from scanner.client import LeakClient
 from scanner.findings import Finding
+from scanner.transport import ServiceError
 
-APP_URL_ENV = "OPENINDEX_APP_URL"
 ALLOWED_ISSUERS_ENV = "TOKENPATROL_ALLOWED_ISSUERS"
 
 
-def configured_app_url(flag: str | None) -> str | None:
-    """`--app-url`, else OPENINDEX_APP_URL, else the active profile's `app_url`."""
-    from scanner.profiles import active_profile
-
-    url = flag or os.environ.get(APP_URL_ENV) or active_profile().get("app_url")
-    return str(url) if url else None
-
-
-def app_url_for(flag: str | None, findings: list[Finding]) -> str | None:
+def app_url_for(configured: str | None, findings: list[Finding]) -> str | None:
     """The configured URL, else an allowed issuer named by an `oai_` finding."""
-    configured = configured_app_url(flag)
     if configured:
         return configured
     allowed = {
@@ -88,4 +79,4 @@ def _origin_url(cwd: Path) -> str | None:
     return urlunsplit(parts) if parts.scheme else url or None
 
 
-__all__ = ["ServiceError", "app_url_for", "configured_app_url", "revoke_live", "verify"]
+__all__ = ["ServiceError", "app_url_for", "revoke_live", "verify"]

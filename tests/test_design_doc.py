@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from flask.testing import FlaskClient
 
-from scanner.cli import LAZY_COMMANDS
+from scanner.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "design.md"
@@ -81,10 +81,10 @@ def command_words(cell: str) -> str:
 
 
 def oi_commands() -> list[str]:
-    """Every runnable `oi` command: LAZY_COMMANDS, and click groups down to their leaves."""
+    """Every runnable `oi` command: the command table, and click groups down to their leaves."""
     found: list[str] = []
-    for name, (module_name, attribute, _help) in LAZY_COMMANDS.items():
-        command = getattr(importlib.import_module(module_name), attribute)
+    for name, entry in COMMANDS.items():
+        command = getattr(importlib.import_module(entry.module), entry.attribute)
         found.extend(_leaves(f"oi {name}", command))
     return found
 

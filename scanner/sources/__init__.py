@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from scanner.errors import EXIT_ERROR, OiError
+
 
 class Item(NamedTuple):
     """Bytes to scan and where they live; `blob` is set for content read from git."""
@@ -13,5 +15,7 @@ class Item(NamedTuple):
     blob: str | None = None
 
 
-class SourceError(Exception):
+class SourceError(OiError):
     """Nothing could be read (bad path, not a repository...): the scan exits 2."""
+
+    exit_code = EXIT_ERROR

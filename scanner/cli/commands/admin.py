@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import click
 
-from scanner.client_output import Call, Item, api_command, print_fields, segment
+from scanner.cli.output import Call, Item, api_command, print_fields, segment
+from scanner.errors import UsageError
 
 PREFIX = "/api/v1/admin"
 ROLES = ("admin", "user")
@@ -44,9 +45,9 @@ def accounts() -> None:
 
 @accounts.command("list")
 @api_command
-def list_accounts(call: Call) -> None:
+def list_accounts(call: Call) -> int:
     row = _fields("account_id", "user_count", "created_at")
-    call.table(f"{PREFIX}/accounts", ("account", "users", "created"), row, "no accounts")
+    return call.table(f"{PREFIX}/accounts", ("account", "users", "created"), row, "no accounts")
 
 
 @accounts.command("create")
@@ -54,30 +55,30 @@ def list_accounts(call: Call) -> None:
 @click.option("--admin", "admin_user_id", required=True, help="The account's first (ADMIN) user.")
 @click.option("--email", help="The admin's email address.")
 @api_command
-def create_account(call: Call, account_id: str, admin_user_id: str, email: str | None) -> None:
+def create_account(call: Call, account_id: str, admin_user_id: str, email: str | None) -> int:
     """Create an account and its ADMIN; prints the admin's user key (once)."""
     body = {"account_id": account_id, "admin_user_id": admin_user_id}
     answer = call.request(
         "POST", f"{PREFIX}/accounts", body | ({"admin_email": email} if email else {})
     )
     summary = f"created account {account_id} with admin {admin_user_id}"
-    call.secret(answer, "user_key", "user key", _static(summary))
+    return call.secret(answer, "user_key", "user key", _static(summary))
 
 
 @accounts.command("show")
 @click.argument("account_id")
 @api_command
-def show_account(call: Call, account_id: str) -> None:
-    call.show(call.request("GET", _account_path(account_id)), print_fields)
+def show_account(call: Call, account_id: str) -> int:
+    return call.show(call.request("GET", _account_path(account_id)), print_fields)
 
 
 @accounts.command("delete")
 @click.argument("account_id")
 @api_command
-def delete_account(call: Call, account_id: str) -> None:
+def delete_account(call: Call, account_id: str) -> int:
     """Delete an account, its users and their tokens."""
     answer = call.request("DELETE", _account_path(account_id))
-    call.done(answer, f"deleted account {account_id}")
+    return call.done(answer, f"deleted account {account_id}")
 
 
 # ---- users ----
@@ -91,10 +92,10 @@ def users() -> None:
 @users.command("list")
 @click.argument("account_id")
 @api_command
-def list_users(call: Call, account_id: str) -> None:
+def list_users(call: Call, account_id: str) -> int:
     columns = ("user", "role", "email", "created")
     row = _fields("user_id", "role", "email", "created_at")
-    call.table(_account_path(account_id, "users"), columns, row, "no users")
+    return call.table(_account_path(account_id, "users"), columns, row, "no users")
 
 
 @users.command("add")
@@ -103,30 +104,30 @@ def list_users(call: Call, account_id: str) -> None:
 @click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
 @click.option("--email", help="The user's email address.")
 @api_command
-def add_user(call: Call, account_id: str, user_id: str, role: str, email: str | None) -> None:
+def add_user(call: Call, account_id: str, user_id: str, role: str, email: str | None) -> int:
     """Register a user; prints their user key (once)."""
     body = {"user_id": user_id, "role": role} | ({"email": email} if email else {})
     answer = call.request("POST", _account_path(account_id, "users"), body)
     summary = f"added {role} {user_id} to account {account_id}"
-    call.secret(answer, "user_key", "user key", _static(summary))
+    return call.secret(answer, "user_key", "user key", _static(summary))
 
 
 @users.command("show")
 @click.argument("account_id")
 @click.argument("user_id")
 @api_command
-def show_user(call: Call, account_id: str, user_id: str) -> None:
-    call.show(call.request("GET", _account_path(account_id, "users", user_id)), print_fields)
+def show_user(call: Call, account_id: str, user_id: str) -> int:
+    return call.show(call.request("GET", _account_path(account_id, "users", user_id)), print_fields)
 
 
 @users.command("remove")
 @click.argument("account_id")
 @click.argument("user_id")
 @api_command
-def remove_user(call: Call, account_id: str, user_id: str) -> None:
+def remove_user(call: Call, account_id: str, user_id: str) -> int:
     """Remove a user and their tokens."""
     answer = call.request("DELETE", _account_path(account_id, "users", user_id))
-    call.done(answer, f"removed {user_id} from account {account_id}")
+    return call.done(answer, f"removed {user_id} from account {account_id}")
 
 
 @users.command("set-role")
@@ -134,21 +135,23 @@ def remove_user(call: Call, account_id: str, user_id: str) -> None:
 @click.argument("user_id")
 @click.argument("role", type=click.Choice(ROLES))
 @api_command
-def set_role(call: Call, account_id: str, user_id: str, role: str) -> None:
+def set_role(call: Call, account_id: str, user_id: str, role: str) -> int:
     """Change a user's role (ROOT only)."""
     path = _account_path(account_id, "users", user_id, "role")
-    call.done(call.request("PUT", path, {"role": role}), f"{account_id}/{user_id} is now {role}")
+    return call.done(
+        call.request("PUT", path, {"role": role}), f"{account_id}/{user_id} is now {role}"
+    )
 
 
 @users.command("regenerate-key")
 @click.argument("account_id")
 @click.argument("user_id")
 @api_command
-def regenerate_key(call: Call, account_id: str, user_id: str) -> None:
+def regenerate_key(call: Call, account_id: str, user_id: str) -> int:
     """A new user key (printed once); the old key fails at once."""
     answer = call.request("POST", _account_path(account_id, "users", user_id, "key"))
     summary = f"new key for {account_id}/{user_id}; the old one no longer works"
-    call.secret(answer, "user_key", "user key", _static(summary))
+    return call.secret(answer, "user_key", "user key", _static(summary))
 
 
 # ---- invites ----
@@ -161,10 +164,10 @@ def invites() -> None:
 
 @invites.command("list")
 @api_command
-def list_invites(call: Call) -> None:
+def list_invites(call: Call) -> int:
     columns = ("id", "email", "account", "role", "status", "created", "expires")
     row = _fields("id", "email", "account_id", "role", "status", "created_at", "expires_at")
-    call.table(f"{PREFIX}/invites", columns, row, "no invites")
+    return call.table(f"{PREFIX}/invites", columns, row, "no invites")
 
 
 @invites.command("create")
@@ -172,20 +175,20 @@ def list_invites(call: Call) -> None:
 @click.option("--account", "account_id", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
 @api_command
-def create_invite(call: Call, email: str, account_id: str, role: str) -> None:
+def create_invite(call: Call, email: str, account_id: str, role: str) -> int:
     """Invite EMAIL; prints the invite link (once) to send them."""
     body = {"email": email, "account_id": account_id, "role": role}
     answer = call.request("POST", f"{PREFIX}/invites", body)
     summary = f"invited {email} into {account_id} as {role}"
-    call.secret(answer, "url", "invite link", _static(summary))
+    return call.secret(answer, "url", "invite link", _static(summary))
 
 
 @invites.command("revoke")
 @click.argument("invite_id")
 @api_command
-def revoke_invite(call: Call, invite_id: str) -> None:
+def revoke_invite(call: Call, invite_id: str) -> int:
     answer = call.request("DELETE", f"{PREFIX}/invites/{segment(invite_id)}")
-    call.done(answer, f"revoked invite {invite_id}")
+    return call.done(answer, f"revoked invite {invite_id}")
 
 
 # ---- settings and leaks ----
@@ -198,19 +201,19 @@ def settings() -> None:
 
 @settings.command("show")
 @api_command
-def show_settings(call: Call) -> None:
-    call.show(call.request("GET", f"{PREFIX}/settings"), print_fields)
+def show_settings(call: Call) -> int:
+    return call.show(call.request("GET", f"{PREFIX}/settings"), print_fields)
 
 
 @settings.command("set")
 @click.option("--pats/--no-pats", "pats_enabled", default=None, help="Allow PATs at all.")
 @api_command
-def set_settings(call: Call, pats_enabled: bool | None) -> None:
+def set_settings(call: Call, pats_enabled: bool | None) -> int:
     """Change instance settings (ROOT only)."""
     if pats_enabled is None:
-        raise click.UsageError("nothing to change: pass --pats or --no-pats")
+        raise UsageError("nothing to change: pass --pats or --no-pats")
     answer = call.request("PATCH", f"{PREFIX}/settings", {"pats_enabled": pats_enabled})
-    call.show(answer, print_fields)
+    return call.show(answer, print_fields)
 
 
 @admin.group("leaks")
@@ -220,10 +223,10 @@ def leaks() -> None:
 
 @leaks.command("list")
 @api_command
-def list_leaks(call: Call) -> None:
+def list_leaks(call: Call) -> int:
     """Leaked tokens (all for ROOT, the own account for an ADMIN)."""
     columns = ("token", "name", "owner", "where", "source", "reported", "revoked")
-    call.table(f"{PREFIX}/leaks", columns, _leak_row, "no leaks")
+    return call.table(f"{PREFIX}/leaks", columns, _leak_row, "no leaks")
 
 
 def _leak_row(event: Item) -> list[object]:

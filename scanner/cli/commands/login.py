@@ -3,7 +3,7 @@
 `oi login` listens on a loopback port it picks (RFC 8252), sends the browser to the consent
 page, checks the `state` it gets back, and trades the code and its PKCE verifier for an
 8-hour access token and a refresh token, which go into the active profile (mode 0600).
-Client commands refresh them by themselves (`scanner.credentials`).
+Client commands refresh them by themselves (`scanner.cli.credentials`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from typing import Any
 
 import click
 
-from scanner import credentials, formats, profile_store, profiles
+from scanner import formats, transport
+from scanner.cli import credentials, profiles
+from scanner.errors import OiError, UsageError
 
 CALLBACK_PATH = "/callback"
+EXIT_OK = 0
+NO_URL = "no service URL: pass --app-url or run oi profile set --app-url"
 DONE_PAGE = (
     b"<!doctype html><title>oi login</title><p>You can close this tab and go back to the "
     b"terminal.</p>"
@@ -39,14 +43,9 @@ DONE_PAGE = (
 )
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
 @click.option("--timeout", default=300, show_default=True, help="Seconds to wait for the browser.")
-def login(app_url: str | None, scope: str, no_browser: bool, timeout: int) -> None:
+def login(app_url: str | None, scope: str, no_browser: bool, timeout: int) -> int:
     """Sign in through the browser; the tokens go into the active profile."""
-    from scanner.verify import configured_app_url
-
-    url = configured_app_url(app_url)
-    if not url:
-        raise click.UsageError("no service URL: pass --app-url or run oi profile set --app-url")
-    url = url.rstrip("/")
+    url = _service_url(app_url)
     verifier = secrets.token_urlsafe(64)
     state = secrets.token_urlsafe(24)
     receiver = _CallbackReceiver(state)
@@ -70,37 +69,42 @@ def login(app_url: str | None, scope: str, no_browser: bool, timeout: int) -> No
 
         webbrowser.open(authorize_url)
     code = receiver.wait(timeout)
-    answer = _exchange(url, code, redirect_uri, verifier)
+    answer = credentials.token_request(url, _code_form(code, redirect_uri, verifier))
     _store(url, answer)
     click.echo(
         f"Signed in to {url} with scope {answer.get('scope', scope)}; the access token "
         f"({formats.redact(str(answer['access_token']))}) lasts {int(answer['expires_in']) // 3600}"
         " hours and is refreshed automatically."
     )
+    return EXIT_OK
 
 
 @click.command("logout")
 @click.option("--app-url", help="The service's base URL (else OPENINDEX_APP_URL or the profile).")
-def logout(app_url: str | None) -> None:
+def logout(app_url: str | None) -> int:
     """Revoke the `oi login` tokens at the service and remove them from the profile."""
-    from scanner.verify import configured_app_url
-
     profile = profiles.active_profile()
     refresh = profile.get(credentials.REFRESH_KEY)
     access = profile.get(credentials.ACCESS_KEY)
     if not refresh and not access:
         click.echo("not signed in with oi login: nothing to revoke")
-        return
-    url = configured_app_url(app_url)
-    if not url:
-        raise click.UsageError("no service URL: pass --app-url or run oi profile set --app-url")
+        return EXIT_OK
+    url = _service_url(app_url)
     for value, hint in ((refresh, "refresh_token"), (access, "access_token")):
         if value:
             _revoke(url, str(value), hint)
-    profile_store.update_active(
+    profiles.update_active(
         {credentials.ACCESS_KEY: None, credentials.REFRESH_KEY: None, credentials.EXPIRES_KEY: None}
     )
-    click.echo(f"Signed out: the oi login tokens are revoked at {url.rstrip('/')} and forgotten.")
+    click.echo(f"Signed out: the oi login tokens are revoked at {url} and forgotten.")
+    return EXIT_OK
+
+
+def _service_url(flag: str | None) -> str:
+    url = profiles.configured_app_url(flag)
+    if not url:
+        raise UsageError(NO_URL)
+    return url.rstrip("/")
 
 
 def _challenge(verifier: str) -> str:
@@ -108,41 +112,35 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _exchange(url: str, code: str, redirect_uri: str, verifier: str) -> dict[str, Any]:
-    form = {
+def _code_form(code: str, redirect_uri: str, verifier: str) -> dict[str, str]:
+    return {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": redirect_uri,
         "client_id": credentials.CLIENT_ID,
         "code_verifier": verifier,
     }
-    try:
-        return credentials.token_request(url, form)
-    except credentials.CredentialError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _store(url: str, answer: dict[str, Any]) -> None:
     """The new tokens replace any token the profile held, so they are the ones used."""
     if profiles.active_profile().get("token"):
         click.echo("The profile's stored token is replaced by the oi login tokens.", err=True)
-    profile_store.update_active({"app_url": url, "token": None})
+    profiles.update_active({"app_url": url, "token": None})
     credentials.store_oauth_tokens(answer)
 
 
 def _revoke(url: str, token: str, hint: str) -> None:
-    import urllib.error
-
     form = {"token": token, "token_type_hint": hint, "client_id": credentials.CLIENT_ID}
     try:
-        credentials.post_form(url, "/oauth/revoke", form)
-    except urllib.error.HTTPError as error:
-        raise click.ClickException(
-            f"the service refused to revoke the {hint.replace('_', ' ')} (HTTP {error.code}); "
-            "the profile keeps it, try again"
+        transport.send("POST", url + "/oauth/revoke", form=form)
+    except transport.Refused as refused:
+        raise OiError(
+            f"the service refused to revoke the {hint.replace('_', ' ')} "
+            f"(HTTP {refused.status}); the profile keeps it, try again"
         ) from None
-    except credentials.CredentialError as error:
-        raise click.ClickException(f"{error}; the tokens are kept, try oi logout again") from None
+    except transport.ServiceError as error:
+        raise OiError(f"{error.message}; the tokens are kept, try oi logout again") from None
 
 
 class _CallbackReceiver:
@@ -193,9 +191,9 @@ class _CallbackReceiver:
         self.server.shutdown()
         self.server.server_close()
         if not finished:
-            raise click.ClickException(f"no answer from the browser within {timeout} seconds")
+            raise OiError(f"no answer from the browser within {timeout} seconds")
         if self.code is None:
-            raise click.ClickException(f"sign-in refused: {self.error or 'no code returned'}")
+            raise OiError(f"sign-in refused: {self.error or 'no code returned'}")
         return self.code
 
     def _serve(self) -> None:

@@ -12,20 +12,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from scanner import detect, git
-from scanner.baseline import BaselineError
+from scanner import detect
+from scanner.errors import UsageError
 from scanner.findings import Finding
 from scanner.report import Summary
 from scanner.sources import Item, SourceError
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"oi scan: error: {message}\n")
-        raise SystemExit(EXIT_ERROR)
+        raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,17 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return _scan(args)
-    except (SourceError, git.GitError, BaselineError, OSError) as error:
-        sys.stderr.write(f"oi scan: error: {_describe(error)}\n")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("oi scan: interrupted\n")
-        return EXIT_ERROR
-
-
-def _scan(args: argparse.Namespace) -> int:
     _check_usage(args)
     warnings: list[str] = []
     summary = Summary(source=_source_name(args), warnings=warnings)
@@ -90,8 +78,7 @@ def _scan(args: argparse.Namespace) -> int:
     findings = locate(findings)
     _warn(warnings)
     if summary.scanned == 0 and any("missing" in warning for warning in warnings):
-        sys.stderr.write("oi scan: error: nothing could be read\n")
-        return EXIT_ERROR
+        raise SourceError("nothing could be read")
     if args.update_baseline:
         from scanner import baseline
 
@@ -107,13 +94,13 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _check_usage(args: argparse.Namespace) -> None:
     if (args.all or args.since) and not args.history:
-        raise SourceError("--all and --since go with --history")
+        raise UsageError("--all and --since go with --history")
     if args.history and args.all and (args.since or args.targets):
-        raise SourceError("--all scans every ref: leave out --since and REV_RANGE")
+        raise UsageError("--all scans every ref: leave out --since and REV_RANGE")
     if args.staged and args.targets:
-        raise SourceError("--staged scans the index: leave out paths")
+        raise UsageError("--staged scans the index: leave out paths")
     if args.update_baseline and args.baseline is None:
-        raise SourceError("--update-baseline needs --baseline FILE")
+        raise UsageError("--update-baseline needs --baseline FILE")
 
 
 def _source_name(args: argparse.Namespace) -> str:
@@ -200,8 +187,9 @@ def _verification(args: argparse.Namespace, findings: list[Finding], summary: Su
     if not wanted or not findings:
         return
     from scanner import verify
+    from scanner.cli.profiles import configured_app_url
 
-    app_url = verify.app_url_for(args.app_url, findings)
+    app_url = verify.app_url_for(configured_app_url(args.app_url), findings)
     if app_url is None:
         if args.revoke or args.verify:
             sys.stderr.write(
@@ -241,9 +229,3 @@ def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace)
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
         sys.stderr.write(f"oi scan: warning: {warning}\n")
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, OSError) and error.filename:
-        return f"{error.strerror}: {error.filename}"
-    return str(error)

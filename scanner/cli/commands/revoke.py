@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from scanner import formats
+from scanner.errors import UsageError
 
 EXIT_DONE, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2
 
@@ -27,26 +28,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as done:
-        return EXIT_ERROR if done.code else EXIT_DONE
+    args = build_parser().parse_args(argv)
     tokens = _tokens(args.token)
     if not tokens:
-        sys.stderr.write("oi revoke: error: no token given\n")
-        return EXIT_ERROR
-    from scanner import verify
-    from scanner.client import LeakClient, ServiceError
+        raise UsageError("no token given")
+    from scanner.cli.profiles import configured_app_url
+    from scanner.client import LeakClient
+    from scanner.transport import ServiceError
 
-    app_url = verify.configured_app_url(args.app_url)
+    app_url = configured_app_url(args.app_url)
     if app_url is None:
-        sys.stderr.write("oi revoke: error: no service URL (--app-url or OPENINDEX_APP_URL)\n")
-        return EXIT_ERROR
+        raise UsageError("no service URL (--app-url or OPENINDEX_APP_URL)")
     try:
         results = LeakClient(app_url).revoke(tokens, {}, "manual")
     except ServiceError as error:
-        sys.stderr.write(f"oi revoke: error: {error}\n")
-        return EXIT_ERROR
+        error.exit_code = EXIT_ERROR  # unlike an unknown token (1), nothing was decided
+        raise
     _print(tokens, results, args.format)
     return EXIT_UNKNOWN if any(r.get("result") == "unknown" for r in results) else EXIT_DONE
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import click
 
-from scanner.client_output import Call, Item, api_command, cell_text, segment
+from scanner.cli.output import Call, Item, api_command, cell_text, segment
 
 SCOPES = ("read", "read_write", "write", "admin")
 COLUMNS = ("id", "name", "token", "scope", "created", "last used", "expires", "status")
@@ -63,9 +63,9 @@ def token_group(name: str, base: str, label: str) -> click.Group:
 
     @group.command("list")
     @api_command
-    def list_tokens(call: Call) -> None:
+    def list_tokens(call: Call) -> int:
         """Your tokens (never their values)."""
-        call.table(base, COLUMNS, summary_row, "no tokens")
+        return call.table(base, COLUMNS, summary_row, "no tokens")
 
     @group.command("create")
     @click.option("--name", required=True, help="What the token is for.")
@@ -74,27 +74,27 @@ def token_group(name: str, base: str, label: str) -> click.Group:
         "--expires", metavar="YYYY-MM-DD", callback=expiry_date, help="Expiry date (UTC)."
     )
     @api_command
-    def create(call: Call, name: str, scope: str, expires: str | None) -> None:
+    def create(call: Call, name: str, scope: str, expires: str | None) -> int:
         """Create a token and print its value (once)."""
         body = {"name": name, "scope": scope}
         answer = call.request("POST", base, body | ({"expiresAt": expires} if expires else {}))
-        call.secret(answer, "token", label, _summary("created", label))
+        return call.secret(answer, "token", label, _summary("created", label))
 
     @group.command("delete")
     @click.argument("token_id")
     @api_command
-    def delete(call: Call, token_id: str) -> None:
+    def delete(call: Call, token_id: str) -> int:
         """Delete a token: it fails at once."""
         answer = call.request("DELETE", f"{base}/{segment(token_id)}")
-        call.done(answer, f"deleted {label} {token_id}")
+        return call.done(answer, f"deleted {label} {token_id}")
 
     @group.command("rotate")
     @click.argument("token_id")
     @api_command
-    def rotate(call: Call, token_id: str) -> None:
+    def rotate(call: Call, token_id: str) -> int:
         """Replace a token's value; the old one fails at once. Prints the new value (once)."""
         answer = call.request("POST", f"{base}/{segment(token_id)}/rotate", {})
-        call.secret(answer, "token", label, _summary("rotated", label))
+        return call.secret(answer, "token", label, _summary("rotated", label))
 
     return group
 

@@ -1,5 +1,7 @@
 """What the `oi` client commands share: `--json`/`--app-url`, tables, and showing a new secret.
 
+Each method of `Call` returns the command's exit code, so a command ends `return call.show(...)`.
+
 Tables go through rich; off a terminal they come out plain (no colour, no wrapping) so they
 read well in logs and pipes. Every cell passes through `redact_text`: a token pasted into a
 name must not come back out whole.
@@ -16,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scanner import api_client, formats
+from scanner import formats
+from scanner.cli import credentials
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 WIDE_ENOUGH = 1000  # off a terminal: never wrap a row
 Item = dict[str, Any]
 Row = Callable[[Item], Sequence[object]]
+EXIT_OK = 0
 
 
 @dataclass(frozen=True)
@@ -34,24 +38,25 @@ class Call:
     as_json: bool
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
-        return api_client.request(method, path, body, app_url=self.app_url)
+        return credentials.current(self.app_url).request(method, path, body)
 
-    def show(self, answer: Any, render: Callable[[Any], None]) -> None:
+    def show(self, answer: Any, render: Callable[[Any], None]) -> int:
         """The API's JSON exactly (`--json`), else `render` of the answer's `result` or itself."""
         if self.as_json:
             click.echo(json.dumps(answer, indent=2))
         else:
             render(answer.get("result") if _enveloped(answer) else answer)
+        return EXIT_OK
 
-    def table(self, path: str, columns: Sequence[str], row: Row, empty: str) -> None:
+    def table(self, path: str, columns: Sequence[str], row: Row, empty: str) -> int:
         """GET `path` (a list) and print one table row per item."""
         answer = self.request("GET", path)
-        self.show(answer, lambda items: print_table(columns, map(row, items), empty))
+        return self.show(answer, lambda items: print_table(columns, map(row, items), empty))
 
-    def done(self, answer: Any, message: str) -> None:
-        self.show(answer, lambda _result: click.echo(message))
+    def done(self, answer: Any, message: str) -> int:
+        return self.show(answer, lambda _result: click.echo(message))
 
-    def secret(self, answer: Any, key: str, label: str, summary: Callable[[Item], str]) -> None:
+    def secret(self, answer: Any, key: str, label: str, summary: Callable[[Item], str]) -> int:
         """A new secret (`result[key]`): summary on stderr, the value once on stdout."""
 
         def render(result: Item) -> None:
@@ -61,6 +66,7 @@ class Call:
         self.show(answer, render)
         if self.as_json:
             warn_shown_once(label)
+        return EXIT_OK
 
 
 def segment(value: str) -> str:
@@ -71,18 +77,14 @@ def segment(value: str) -> str:
     return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
-def api_command(func: Callable[..., None]) -> Callable[..., None]:
-    """Add `--json` and `--app-url`; a refused request becomes one line on stderr and exit 1."""
+def api_command(func: Callable[..., int]) -> Callable[..., int]:
+    """Add `--json` and `--app-url`, and hand the command a `Call` built from them."""
 
     @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
     @click.option("--app-url", help="The service's base URL (overrides profile and env).")
     @functools.wraps(func)
-    def wrapper(*args: Any, as_json: bool, app_url: str | None, **kwargs: Any) -> None:
-        try:
-            func(Call(app_url, as_json), *args, **kwargs)
-        except api_client.ClientError as error:
-            click.echo(f"error: {error.message}", err=True)
-            raise click.exceptions.Exit(error.exit_code) from None
+    def wrapper(*args: Any, as_json: bool, app_url: str | None, **kwargs: Any) -> int:
+        return func(Call(app_url, as_json), *args, **kwargs)
 
     return wrapper
 

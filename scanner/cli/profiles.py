@@ -1,4 +1,17 @@
-"""Reading and writing the profiles file (TOML, mode 0600) for the `oi` client commands."""
+"""`oi` profiles: which service to talk to and with which token, in one TOML file (mode 0600).
+
+The file is `profiles.toml` in platformdirs' user config directory for `tokenpatrol`
+(`$XDG_CONFIG_HOME/tokenpatrol/`, else `~/.config/tokenpatrol/` on Linux):
+
+    active = "work"
+    [profiles.work]
+    app_url = "https://tokens.example.com"
+    token = "oi_pat_..."
+    agent_id = "agent-alpha"
+
+`OPENINDEX_APP_URL` and `OPENINDEX_TOKEN` override the active profile's values; `--app-url`
+overrides both. Standard library only, apart from platformdirs, loaded when a profile is read.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +20,29 @@ import os
 from pathlib import Path
 from typing import Any
 
-from scanner import profiles
+from scanner.errors import OiError
+
+PROFILES_FILE = "profiles.toml"
+APP_URL_ENV = "OPENINDEX_APP_URL"
 
 
-class ProfileError(Exception):
+class ProfileError(OiError):
     """The profiles file exists but cannot be read."""
 
 
+def config_dir() -> Path:
+    """platformdirs' answer, imported here: only commands that read a profile pay for it."""
+    from platformdirs import user_config_path
+
+    return user_config_path("tokenpatrol", appauthor=False)
+
+
 def path() -> Path:
-    return profiles.config_dir() / profiles.PROFILES_FILE
+    return config_dir() / PROFILES_FILE
 
 
 def load() -> dict[str, Any]:
+    """The whole file; ProfileError when it exists but cannot be read."""
     import tomllib
 
     try:
@@ -27,6 +51,22 @@ def load() -> dict[str, Any]:
         return {"active": "default", "profiles": {}}
     except (OSError, ValueError) as error:
         raise ProfileError(f"cannot read {path()}: {error}") from None
+
+
+def active_profile() -> dict[str, Any]:
+    """The active profile's settings, or {} when there is no readable profile file."""
+    try:
+        document = load()
+    except ProfileError:
+        return {}
+    chosen = document.get("profiles", {}).get(document.get("active", "default"), {})
+    return chosen if isinstance(chosen, dict) else {}
+
+
+def configured_app_url(flag: str | None) -> str | None:
+    """`--app-url`, else OPENINDEX_APP_URL, else the active profile's `app_url`."""
+    url = flag or os.environ.get(APP_URL_ENV) or active_profile().get("app_url")
+    return str(url) if url else None
 
 
 def save(document: dict[str, Any]) -> None:

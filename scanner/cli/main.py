@@ -1,0 +1,146 @@
+"""The `oi` entry point: the one command table, and the one place an error becomes an exit code.
+
+Every command is a function that returns its exit code. A failure is an `OiError` (see
+`scanner.errors`): written here as one line, `oi COMMAND: error: ...`, and its exit code. A
+command module is imported only when it runs, so `oi scan` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from scanner.errors import EXIT_ERROR, EXIT_FAILED, OiError
+
+INTERRUPTED = "interrupted"
+
+
+class Command(NamedTuple):
+    module: str
+    attribute: str
+    help: str
+    uses_click: bool = True
+
+
+COMMANDS: dict[str, Command] = {
+    "scan": Command(
+        "scanner.cli.commands.scan",
+        "main",
+        "Find leaked tokens in files, stdin, the index or history.",
+        uses_click=False,
+    ),
+    "revoke": Command(
+        "scanner.cli.commands.revoke",
+        "main",
+        "Revoke leaked tokens (TOKEN or - for stdin).",
+        uses_click=False,
+    ),
+    "profile": Command(
+        "scanner.cli.commands.profile", "profile", "Profiles: service URL, token, agent id."
+    ),
+    "auth": Command("scanner.cli.commands.auth", "auth", "oi auth check: is the token valid?"),
+    "login": Command(
+        "scanner.cli.commands.login", "login", "Sign in through the browser (OAuth + PKCE)."
+    ),
+    "logout": Command(
+        "scanner.cli.commands.login", "logout", "Revoke and forget the oi login tokens."
+    ),
+    "tokens": Command("scanner.cli.commands.tokens", "tokens", "Your personal access tokens."),
+    "api-tokens": Command("scanner.cli.commands.tokens", "api_tokens", "Your API tokens (oai_)."),
+    "admin": Command(
+        "scanner.cli.commands.admin", "admin", "Accounts, users, invites, settings, leaks."
+    ),
+    "serve": Command("app.cli", "serve", "Run the token service."),
+    "server": Command("app.cli", "server", "Server maintenance commands (database)."),
+}
+
+# Commands that run the service: they need the `server` extra, which a scanner-only install
+# (the pre-commit hook's) does not have.
+SERVER_COMMANDS = frozenset({"serve", "server"})
+SERVER_HINT = (
+    "the token service is not installed here (this install has the scanner and the client "
+    "only): pip install 'tokenpatrol[server]'"
+)
+
+USAGE = "usage: oi COMMAND [ARGS]...\n\ncommands:\n" + "".join(
+    f"  {name:<10} {command.help}\n" for name, command in COMMANDS.items()
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else EXIT_ERROR
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
+        return EXIT_ERROR
+    return run(name, rest)
+
+
+def run(name: str, rest: list[str]) -> int:
+    """Run one command; every way it can end becomes an exit code here, and only here."""
+    prog = f"oi {name}"
+    try:
+        command = _load(name)
+        return command(rest)
+    except OiError as error:
+        return _fail(prog, error.line(), error.exit_code)
+    except SystemExit as done:  # argparse's --help, or a usage error it already explained
+        return 0 if done.code is None else done.code if isinstance(done.code, int) else EXIT_ERROR
+    except KeyboardInterrupt:
+        return _fail(prog, INTERRUPTED, EXIT_ERROR)
+    except OSError as error:
+        return _fail(prog, f"error: {_describe(error)}", EXIT_ERROR)
+    except Exception as error:  # noqa: BLE001 - a bug: still one line, never a traceback
+        return _fail(prog, f"unexpected error: {type(error).__name__}: {error}", EXIT_ERROR)
+
+
+def _load(name: str) -> Callable[[list[str]], int]:
+    entry = COMMANDS[name]
+    try:
+        module = importlib.import_module(entry.module)
+    except ModuleNotFoundError as missing:
+        if name not in SERVER_COMMANDS or (missing.name or "").startswith(("app", "scanner")):
+            raise
+        raise OiError(SERVER_HINT, exit_code=EXIT_ERROR) from None
+    command = getattr(module, entry.attribute)
+    if not entry.uses_click:
+        return command  # type: ignore[no-any-return]
+    return lambda rest: _run_click(command, f"oi {name}", rest)
+
+
+def _run_click(command: Any, prog: str, rest: list[str]) -> int:
+    import click
+
+    try:
+        # Without standalone mode click hands back the callback's return value (its exit code).
+        outcome = command.main(rest, prog_name=prog, standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return EXIT_ERROR if isinstance(error, click.UsageError) else EXIT_FAILED
+    except click.exceptions.Abort:
+        return _fail(prog, "aborted", EXIT_FAILED)
+    return outcome if isinstance(outcome, int) else 0
+
+
+def _fail(prog: str, line: str, exit_code: int) -> int:
+    from scanner import formats
+
+    sys.stderr.write(f"{prog}: {formats.redact_text(line)}\n")
+    return exit_code
+
+
+def _describe(error: OSError) -> str:
+    if error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
