@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.support import databases
 from tests.support.api import Api
+from tests.support.live_fixtures import http, live_server
 from tests.support.log_guard import pytest_configure, pytest_sessionfinish
 from tests.support.service_guard import machine_services_untouched
 
@@ -100,4 +101,10 @@ def root_key() -> str:
     return databases.ROOT_KEY
 
 
-__all__ = ["machine_services_untouched", "pytest_configure", "pytest_sessionfinish"]
+__all__ = [
+    "http",
+    "live_server",
+    "machine_services_untouched",
+    "pytest_configure",
+    "pytest_sessionfinish",
+]

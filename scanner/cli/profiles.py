@@ -46,11 +46,15 @@ def load() -> dict[str, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(path().read_text())
+        document = tomllib.loads(path().read_text())
     except FileNotFoundError:
         return {"active": "default", "profiles": {}}
     except (OSError, ValueError) as error:
         raise ProfileError(f"cannot read {path()}: {error}") from None
+    tables = document.get("profiles", {})
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise ProfileError(f"cannot read {path()}: `profiles` must hold one table per profile")
+    return document
 
 
 def active_profile() -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Run the real `oi` console script with its own config directory and a clean environment.
+"""Run `oi` with its own config directory and a clean environment: in-process through
+`scanner.cli.main` (`oi`), or as the real console script in a process of its own (`oi_process`)
+where the process boundary matters.
 
 The result's repr is redacted: a failing assertion prints it, and its stdout may hold the one
 token a `create` shows.
@@ -6,12 +8,17 @@ token a `create` shows.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from scanner import formats
+from scanner.cli import main
 from tests.support.live_server import oi_command
 from tests.support.secrets import Secret, find_tokens
 
@@ -55,8 +62,17 @@ def client_environment(config_home: Path, **env: str) -> dict[str, str]:
     return {**clean, "XDG_CONFIG_HOME": str(config_home), **env}
 
 
-def oi(*args: str, config_home: Path, **env: str) -> Run:
-    """`oi ARGS` as a person runs it, with its own config directory."""
+def oi(*args: str, config_home: Path, stdin: str = "", **env: str) -> Run:
+    """`oi ARGS` in this process (`scanner.cli.main`), with its own environment, config
+    directory, stdin, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(client_environment(config_home, **env)), _streams(stdin, out, err):
+        returncode = main(list(args))
+    return Run(returncode, out.getvalue(), err.getvalue())
+
+
+def oi_process(*args: str, config_home: Path, **env: str) -> Run:
+    """`oi ARGS` as a person runs it: the console script in a process of its own."""
     done = subprocess.run(
         [*oi_command(), *args],
         capture_output=True,
@@ -66,6 +82,28 @@ def oi(*args: str, config_home: Path, **env: str) -> Run:
         env=client_environment(config_home, **env),
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _streams(stdin: str, out: io.StringIO, err: io.StringIO) -> Iterator[None]:
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    try:
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
 
 
 def assert_no_raw_token(run: Run, *secrets: str) -> None:

@@ -1,4 +1,4 @@
-"""Real server processes for end-to-end tests."""
+"""A real server process, and a client for it: fixtures for end-to-end and client tests."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""One module per `oi` command group; `scanner.cli.main` imports each only when it runs."""

@@ -1,0 +1,97 @@
+"""`scanner.cli.main`: every way a command ends is one line on stderr and one exit code, decided
+in one place, and never a traceback or a whole token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner import formats
+from tests.support.live_server import free_port
+from tests.support.oi_cli import Run, assert_no_raw_token, oi
+
+
+@pytest.fixture
+def config_home(tmp_path: Path) -> Path:
+    return tmp_path / "config"
+
+
+def write_profiles(config_home: Path, text: str) -> None:
+    folder = config_home / "tokenpatrol"
+    folder.mkdir(parents=True)
+    (folder / "profiles.toml").write_text(text)
+
+
+def one_line(run: Run, prefix: str) -> str:
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(prefix), run
+    assert "Traceback" not in run.output, run
+    return lines[0]
+
+
+def test_no_command_and_an_unknown_command_exit_2(config_home: Path) -> None:
+    bare = oi(config_home=config_home)
+    assert bare.returncode == 2 and "usage: oi COMMAND" in bare.stdout, bare
+    unknown = oi("frobnicate", config_home=config_home)
+    assert unknown.returncode == 2 and "unknown command 'frobnicate'" in unknown.stderr, unknown
+    helped = oi("--help", config_home=config_home)
+    assert helped.returncode == 0 and "tokens" in helped.stdout, helped
+
+
+def test_argparse_help_and_usage_end_in_exit_codes_not_exceptions(config_home: Path) -> None:
+    helped = oi("scan", "--help", config_home=config_home)
+    assert helped.returncode == 0 and "--staged" in helped.stdout, helped
+    wrong = oi("revoke", config_home=config_home)
+    assert wrong.returncode == 2 and "usage: oi revoke" in wrong.stderr, wrong
+
+
+def test_an_error_message_never_carries_a_whole_token(config_home: Path) -> None:
+    token = formats.PERSONAL_ACCESS_TOKEN.generate()
+    write_profiles(config_home, f'active = "{token}"\n')
+    shown = oi("profile", "show", config_home=config_home)
+    assert shown.returncode == 1, shown
+    line = one_line(shown, "oi profile: error: no profile named ")
+    assert formats.redact(token) in line, shown
+    assert_no_raw_token(shown, token)
+
+
+def test_a_broken_profiles_file_is_one_line_for_every_command(config_home: Path) -> None:
+    write_profiles(config_home, "profiles = 3\n")
+    for args in (("profile", "list"), ("profile", "set", "--app-url", "http://x.example")):
+        done = oi(*args, config_home=config_home)
+        assert done.returncode == 1, done
+        one_line(done, "oi profile: error: cannot read ")
+
+
+def test_an_unexpected_failure_is_one_line_exit_2_and_redacted(
+    config_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.cli import profiles
+
+    token = formats.PERSONAL_ACCESS_TOKEN.generate()
+
+    def broken() -> dict[str, object]:
+        raise RuntimeError(f"a bug that mentions {token}")
+
+    monkeypatch.setattr(profiles, "load", broken)
+    done = oi("profile", "list", config_home=config_home)
+    assert done.returncode == 2, done
+    one_line(done, "oi profile: unexpected error: RuntimeError: a bug that mentions ")
+    assert_no_raw_token(done, token)
+
+
+def test_the_same_unreachable_service_is_exit_1_for_a_question_and_2_for_oi_revoke(
+    config_home: Path,
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    token = formats.PERSONAL_ACCESS_TOKEN.generate()
+    env = {"OPENINDEX_APP_URL": dead, "OPENINDEX_TOKEN": token}
+    listed = oi("tokens", "list", config_home=config_home, **env)
+    assert listed.returncode == 1, listed
+    one_line(listed, f"oi tokens: error: {dead} is unreachable")
+    revoked = oi("revoke", "-", config_home=config_home, stdin=token + "\n", **env)
+    assert revoked.returncode == 2, revoked
+    one_line(revoked, f"oi revoke: error: {dead} is unreachable")
+    assert_no_raw_token(listed, token)
+    assert_no_raw_token(revoked, token)
