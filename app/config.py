@@ -1,4 +1,5 @@
-"""Configuration defaults, read from `TOKENPATROL_*` environment variables (Flask convention)."""
+"""Configuration: every default the service has, then `TOKENPATROL_*` environment variables
+(Flask convention), then a test's overrides. No other module sets a default."""
 
 from __future__ import annotations
 
@@ -39,6 +40,21 @@ DEFAULTS: dict[str, Any] = {
     "INVITE_TTL_HOURS": 168,
     "LAST_USED_RESOLUTION_SECONDS": 60,
     "LEAK_RATE_LIMIT": "120/minute",
+    "OAUTH_RATE_LIMIT": "60/minute",  # per client address, on /oauth/*
+    "OAUTH_CODE_TTL_SECONDS": 60,
+    "OAUTH_REFRESH_TTL_DAYS": 30,
+    # Failed web sign-ins per address and login name, in a moving window (app/web/throttle.py).
+    "LOGIN_RATE_LIMIT": "5/minute",
+    # The per-process auth cache (app/services/auth_cache.py): "auto" is on when Redis holds
+    # the rate limits (several processes), "off" never.
+    "AUTH_CACHE": "auto",
+    "AUTH_CACHE_ENTRIES": 10_000,
+    "AUTH_CACHE_SECONDS": 30,
+    "RATELIMIT_KEY_PREFIX": "",
+    # The web UI's session cookie; it is also Secure whenever REQUIRE_HTTPS is on.
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,
     "SMTP_URL": None,
     "MAIL_FROM": "tokenpatrol@localhost",
     "JSON_SORT_KEYS": False,
@@ -60,6 +76,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     app.config["SIGNING_KEYRING"] = parse_signing_keys(app.config["SIGNING_KEYS"])
     app.config["RATE_LIMIT_TABLE"] = parse_rate_limits(app.config["RATE_LIMITS"])
+    app.config["SESSION_COOKIE_SECURE"] = bool(
+        app.config["SESSION_COOKIE_SECURE"] or app.config["REQUIRE_HTTPS"]
+    )
 
 
 def database_url(app: Flask) -> str:

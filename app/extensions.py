@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from flask import g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -21,25 +22,24 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
-# auth needs the models, which need `db` from this module: import it when a request runs.
+# Authentication (app/auth.py) stores the token's budget on `g`; the limiter only reads it, so
+# this module imports nothing of the app's. A request that authenticated nothing (a public
+# page) has no budget here and is exempt.
+RATE_LIMIT_KEY = "rate_limit_key"
+SCOPE_LIMIT = "scope_limit"
+UNLIMITED = "1000000/hour"  # never applied: such a request is exempt
 
 
 def _rate_limit_key() -> str:
-    from app.auth import rate_limit_key
-
-    return rate_limit_key()
+    return str(g.get(RATE_LIMIT_KEY, "anonymous"))
 
 
 def _scope_limit() -> str:
-    from app.auth import rate_limit_for_principal
-
-    return rate_limit_for_principal()
+    return str(g.get(SCOPE_LIMIT, UNLIMITED))
 
 
 def _unauthenticated() -> bool:
-    from app.auth import is_unauthenticated_request
-
-    return is_unauthenticated_request()
+    return RATE_LIMIT_KEY not in g
 
 
 # One hourly budget per token across all endpoints, sized by the token's scope (seed 003).

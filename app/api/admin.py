@@ -8,7 +8,6 @@ from flask import Blueprint
 
 from app import policy
 from app.api.routing import Access, operation, principal
-from app.errors import PermissionDenied
 from app.models import Invite, User
 from app.schemas import (
     AccountCreate,
@@ -38,15 +37,6 @@ ROOT_ONLY = Access(scope="admin", roles=frozenset({policy.ROLE_ROOT}), humans_on
 ROOT_OR_ADMIN = Access(
     scope="admin", roles=frozenset({policy.ROLE_ROOT, policy.ROLE_ADMIN}), humans_only=True
 )
-
-
-def check_own_account(account_id: str) -> None:
-    """An account ADMIN manages their own account only (ROOT manages all)."""
-    caller = principal()
-    if caller.role != policy.ROLE_ROOT and (
-        caller.user is None or caller.user.account_id != account_id
-    ):
-        raise PermissionDenied(f"ADMIN can only manage their own account, not {account_id!r}")
 
 
 def user_info(user: User) -> UserInfo:
@@ -114,7 +104,7 @@ def list_accounts() -> list[AccountInfo]:
     access=ROOT_OR_ADMIN,
 )
 def get_account(account_id: str) -> AccountInfo:
-    check_own_account(account_id)
+    accounts.require_same_account(principal(), account_id)
     account = accounts.get_account(account_id)
     return AccountInfo(
         account_id=account.account_id, created_at=account.created_at, user_count=len(account.users)
@@ -145,7 +135,7 @@ def delete_account(account_id: str) -> Deleted:
     access=ROOT_OR_ADMIN,
 )
 def register_user(account_id: str, body: UserCreate) -> UserCreated:
-    check_own_account(account_id)
+    accounts.require_same_account(principal(), account_id)
     issued = accounts.register_user(
         account_id, body.user_id, body.role, actor=principal().actor, email=body.email
     )
@@ -162,7 +152,7 @@ def register_user(account_id: str, body: UserCreate) -> UserCreated:
     access=ROOT_OR_ADMIN,
 )
 def list_users(account_id: str) -> list[UserInfo]:
-    check_own_account(account_id)
+    accounts.require_same_account(principal(), account_id)
     return [user_info(user) for user in accounts.list_users(account_id)]
 
 
@@ -174,7 +164,7 @@ def list_users(account_id: str) -> list[UserInfo]:
     access=ROOT_OR_ADMIN,
 )
 def get_user(account_id: str, user_id: str) -> UserInfo:
-    check_own_account(account_id)
+    accounts.require_same_account(principal(), account_id)
     return user_info(accounts.get_user(account_id, user_id))
 
 
@@ -186,7 +176,7 @@ def get_user(account_id: str, user_id: str) -> UserInfo:
     access=ROOT_OR_ADMIN,
 )
 def remove_user(account_id: str, user_id: str) -> Deleted:
-    check_own_account(account_id)
+    accounts.require_same_account(principal(), account_id)
     accounts.remove_user(account_id, user_id, actor=principal().actor)
     return Deleted()
 
@@ -212,7 +202,7 @@ def set_role(account_id: str, user_id: str, body: RoleUpdate) -> RoleUpdated:
     access=ROOT_OR_ADMIN,
 )
 def regenerate_key(account_id: str, user_id: str) -> KeyRegenerated:
-    check_own_account(account_id)
+    accounts.require_same_account(principal(), account_id)
     issued = accounts.regenerate_key(account_id, user_id, actor=principal().actor)
     return KeyRegenerated(user_key=issued.raw)
 
@@ -229,7 +219,7 @@ def regenerate_key(account_id: str, user_id: str) -> KeyRegenerated:
     access=ROOT_OR_ADMIN,
 )
 def create_invite(body: InviteCreate) -> InviteCreated:
-    check_own_account(body.account_id)
+    accounts.require_same_account(principal(), body.account_id)
     issued = invites.create(body.account_id, body.email, body.role, actor=principal().actor)
     # The token rides in the fragment, which browsers never send to a server or its logs.
     url = f"{base_url()}/invite#{issued.raw}"
@@ -262,7 +252,7 @@ def list_invites() -> list[InviteInfo]:
 )
 def revoke_invite(invite_id: str) -> InviteInfo:
     invite = invites.get(invite_id)
-    check_own_account(invite.account_id)
+    accounts.require_same_account(principal(), invite.account_id)
     invites.revoke(invite, actor=principal().actor)
     return invite_info(invite)
 

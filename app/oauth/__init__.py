@@ -10,6 +10,5 @@ def init_app(app: Flask) -> None:
     from app.oauth.server import init_server
     from app.oauth.views import bp
 
-    app.config.setdefault("OAUTH_RATE_LIMIT", "60/minute")
     init_server(app)
     app.register_blueprint(bp)

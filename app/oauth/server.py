@@ -40,9 +40,9 @@ def current_server() -> AuthorizationServer:
 
 
 def init_server(app: Flask) -> None:
-    app.config.setdefault("OAUTH_CODE_TTL_SECONDS", 60)
-    app.config.setdefault("OAUTH_REFRESH_TTL_DAYS", 30)
-    app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", [*SCOPES, "write"])
+    """Bind Authlib to this app; its OAUTH2_* settings are wiring, not operator settings (those,
+    OAUTH_*, default in app/config.py)."""
+    app.config["OAUTH2_SCOPES_SUPPORTED"] = [*SCOPES, "write"]
     app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = _mint(formats.OAUTH_ACCESS_TOKEN)
     app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = _mint(formats.OAUTH_REFRESH_TOKEN)
     app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import policy
-from app.errors import AlreadyExists, InvalidArgument, NotFound
+from app.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Account, User
 from app.services import audit, tokens
 
 DEV_ACCOUNT_ID = DEV_USER_ID = "default"
 USER_KEY_NAME = "user key"
+
+
+class Member(Protocol):
+    """Whoever acts on an account: a request's principal, or a signed-in web user."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+
+def require_same_account(actor: Member, account_id: str) -> None:
+    """An account ADMIN manages their own account only; ROOT manages every account."""
+    if actor.role != policy.ROLE_ROOT and actor.account_id != account_id:
+        raise PermissionDenied(f"ADMIN can only manage their own account, not {account_id!r}")
 
 
 def create_account(

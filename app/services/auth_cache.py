@@ -22,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -36,30 +36,17 @@ WATCHED_TABLES = frozenset({"tokens", "users", "accounts", "instance_settings"})
 _CHANGED = "auth_cache_changed"
 
 
-@dataclass(frozen=True)
-class Identity:
-    """What a request needs to know about its credential, as plain values."""
-
-    token_id: str
-    kind: str
-    scope: str
-    agent_id: str | None
-    expires_at: dt.datetime | None
-    user_pk: int
-    account_id: str
-    user_id: str
-    role: str
-    pats_enabled: bool
+V = TypeVar("V")  # what a credential resolves to (`app.auth.Identity`): plain values only
 
 
 @dataclass
-class _Entry:
-    identity: Identity
+class _Entry(Generic[V]):
+    value: V
     last_used_at: dt.datetime | None
     stored_at: float = field(default_factory=time.monotonic)
 
 
-class AuthCache:
+class AuthCache(Generic[V]):
     def __init__(self, redis_url: str, max_entries: int, max_age: float, key_prefix: str) -> None:
         import redis
 
@@ -69,7 +56,7 @@ class AuthCache:
             redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
         self._key = f"{key_prefix}:{EPOCH_KEY}" if key_prefix else EPOCH_KEY
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: OrderedDict[str, _Entry[V]] = OrderedDict()
         self._lock = threading.Lock()
         self._epoch: bytes | None = None
         self.max_entries, self.max_age = max_entries, max_age
@@ -89,7 +76,7 @@ class AuthCache:
                 self._epoch = epoch
         return True
 
-    def get(self, token_hash: str) -> _Entry | None:
+    def get(self, token_hash: str) -> _Entry[V] | None:
         with self._lock:
             entry = self._entries.get(token_hash)
             if entry is None:
@@ -100,9 +87,9 @@ class AuthCache:
             self._entries.move_to_end(token_hash)
             return entry
 
-    def put(self, token_hash: str, identity: Identity, last_used_at: dt.datetime | None) -> None:
+    def put(self, token_hash: str, value: V, last_used_at: dt.datetime | None) -> None:
         with self._lock:
-            self._entries[token_hash] = _Entry(identity, last_used_at)
+            self._entries[token_hash] = _Entry(value, last_used_at)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
@@ -130,22 +117,22 @@ class AuthCache:
                     )
 
 
-def current() -> AuthCache | None:
-    cache: AuthCache | None = current_app.extensions.get("tokenpatrol_auth_cache")
+def current() -> AuthCache[Any] | None:
+    cache: AuthCache[Any] | None = current_app.extensions.get("tokenpatrol_auth_cache")
     return cache
 
 
 def init_app(app: Flask) -> None:
     """On when Redis holds the rate limits (several processes); `AUTH_CACHE=off` turns it off."""
     storage = str(app.config["RATELIMIT_STORAGE_URI"])
-    setting = str(app.config.get("AUTH_CACHE", "auto")).lower()
+    setting = str(app.config["AUTH_CACHE"]).lower()
     if setting == "off" or not storage.startswith(("redis://", "rediss://")):
         return
-    app.extensions["tokenpatrol_auth_cache"] = AuthCache(
+    app.extensions["tokenpatrol_auth_cache"] = AuthCache[Any](
         storage,
-        int(app.config.get("AUTH_CACHE_ENTRIES", 10_000)),
-        float(app.config.get("AUTH_CACHE_SECONDS", 30)),
-        str(app.config.get("RATELIMIT_KEY_PREFIX", "")),
+        int(app.config["AUTH_CACHE_ENTRIES"]),
+        float(app.config["AUTH_CACHE_SECONDS"]),
+        str(app.config["RATELIMIT_KEY_PREFIX"]),
     )
 
 

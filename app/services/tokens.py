@@ -9,21 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
-from app.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from app.errors import InvalidArgument, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Token, User, utcnow
 from app.services import audit, settings
 from app.services.ids import new_id
 from app.urls import base_url
 from scanner import formats
-
-INVALID_TOKEN = "invalid token"
-BEARER_FORMATS = (formats.PERSONAL_ACCESS_TOKEN, formats.OAUTH_ACCESS_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -191,58 +187,6 @@ def revoke(
         )
         revoked.append(row)
     return revoked
-
-
-def check_shape(raw: str) -> None:
-    """Refuse what is not a bearer credential of ours before any lookup: bad checksum, bad
-    signature, or an OAuth refresh token (not a bearer credential)."""
-    fmt = formats.identify(raw)
-    if fmt is formats.API_TOKEN:
-        if formats.API_TOKEN.verify(raw, dict(current_app.config["SIGNING_KEYRING"])) is None:
-            raise Unauthenticated(INVALID_TOKEN)
-    elif fmt not in BEARER_FORMATS:
-        raise Unauthenticated(INVALID_TOKEN)
-
-
-def resolve(token_hash: str) -> tuple[Token, bool]:
-    """The live token row for a well-shaped credential's hash, and whether PATs are on; or
-    `Unauthenticated` saying why not. The PATs setting rides along in the same query."""
-    query = (
-        select(Token, settings.PATS_ENABLED_COLUMN)
-        .options(joinedload(Token.user))
-        .where(Token.token_hash == token_hash)
-    )
-    row = db.session.execute(query).first()
-    if row is None:
-        raise Unauthenticated(INVALID_TOKEN)
-    token, pats_setting = row
-    if token.revoked_at is not None:
-        raise Unauthenticated("token has been revoked")
-    if token.expires_at is not None and token.expires_at <= utcnow():
-        raise Unauthenticated("token has expired")
-    return token, settings.pats_enabled_value(pats_setting)
-
-
-def touch(token_id: str, last_used_at: dt.datetime | None) -> dt.datetime | None:
-    """Record use, at most one write per token per resolution window (default a minute);
-    returns the last-used time as it now stands.
-
-    The conditional UPDATE makes concurrent requests on any number of workers coalesce: of
-    all the requests in one window, one write changes the row and the others match nothing.
-    """
-    now = utcnow()
-    window = dt.timedelta(seconds=current_app.config["LAST_USED_RESOLUTION_SECONDS"])
-    if last_used_at is not None and now - last_used_at < window:
-        return last_used_at
-    db.session.execute(
-        update(Token)
-        .where(Token.id == token_id)
-        .where(or_(Token.last_used_at.is_(None), Token.last_used_at < now - window))
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False, auth_cache_neutral=True)
-    )
-    db.session.commit()
-    return now
 
 
 def add_issued(

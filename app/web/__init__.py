@@ -12,16 +12,12 @@ from app.web import headers, throttle
 
 
 def init_app(app: Flask) -> None:
-    """Session cookie rules, Flask-Login, the blueprint, and the app-wide security headers."""
+    """Flask-Login, the blueprint, the app-wide security headers and the sign-in throttle
+    (the session cookie's rules are configuration: app/config.py)."""
     from app.web import admin_views, error_pages, leak_views, session_views, token_views  # noqa: F401
     from app.web.blueprint import bp
     from app.web.session import login_manager
 
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SECURE"] = bool(
-        app.config["SESSION_COOKIE_SECURE"] or app.config["REQUIRE_HTTPS"]
-    )
     login_manager.init_app(app)
     app.register_blueprint(bp)
     headers.init_app(app)

@@ -6,7 +6,7 @@ from flask import flash, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app.auth import public
-from app.errors import ApiError, InvalidArgument, PermissionDenied
+from app.errors import ApiError, InvalidArgument
 from app.models import User
 from app.services import accounts, invites, leaks, settings
 from app.urls import base_url
@@ -114,8 +114,7 @@ def admin_revoke_invite(invite_id: str) -> Response:
     admin = require_user()
     submitted(ConfirmForm())
     invite = invites.get(invite_id)
-    if invite.account_id != admin.account_id:
-        raise PermissionDenied("ADMIN can only manage their own account")
+    accounts.require_same_account(admin, invite.account_id)
     invites.revoke(invite, actor=actor(admin))
     flash(f"Invite for {invite.email} revoked.")
     return redirect(url_for("web.admin_invites"))

@@ -14,7 +14,6 @@ from flask_limiter.util import get_remote_address
 
 from app.extensions import sign_in_limiter
 
-DEFAULT_LOGIN_RATE_LIMIT = "5/minute"
 SIGN_IN_ENDPOINT = "web.login"
 TOO_MANY = "Too many failed sign-ins. Try again in {seconds} seconds."
 
@@ -43,7 +42,6 @@ failed_sign_ins = sign_in_limiter.limit(
 
 def init_app(app: Flask) -> None:
     """Bind the sign-in limiter; it looks at the sign-in page only."""
-    app.config.setdefault("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT)
     sign_in_limiter.init_app(app)
 
 
