@@ -4,6 +4,10 @@ Standard library only (urllib). JSON or form bodies, an optional bearer token, a
 retry policy; every failure is a `ServiceError` (unreachable, not JSON) or its subclass
 `Refused` (an HTTP error status), with one message per status a person can act on. No message
 carries a whole token, whatever the server or the network says.
+
+A redirect is followed only within the same origin (scheme, host and port): urllib would carry
+the `Authorization` header to wherever a redirect points, so a redirect to another origin is
+refused, credentials or not, and the message names where it pointed.
 """
 
 from __future__ import annotations
@@ -35,6 +39,28 @@ class Refused(ServiceError):
         super().__init__(message)
         self.status = status
         self.reason = OiError(reason).message
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        here, there = _origin(req.full_url), _origin(urllib.parse.urljoin(req.full_url, newurl))
+        if there != here:
+            raise ServiceError(
+                f"{here} redirected to {there}; a redirect to another origin is not followed "
+                "(use that address as the service URL if it is the service)"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects)
 
 
 def send(
@@ -75,14 +101,14 @@ def _request(
         data = urllib.parse.urlencode(form).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     if bearer is not None:
-        headers["Authorization"] = f"Bearer {bearer}"
+        headers["Authorization"] = f"Bearer {_header_safe(bearer)}"
     return urllib.request.Request(url, data=data, method=method, headers=headers)
 
 
 def _exchange(outgoing: urllib.request.Request, timeout: float) -> Any:
     origin = _origin(outgoing.full_url)
     try:
-        with urllib.request.urlopen(outgoing, timeout=timeout) as response:
+        with _OPENER.open(outgoing, timeout=timeout) as response:
             raw = response.read()
     except urllib.error.HTTPError as error:
         raise refusal(error.code, error.headers, _body(error)) from None
@@ -95,6 +121,15 @@ def _exchange(outgoing: urllib.request.Request, timeout: float) -> Any:
         return json.loads(raw)
     except ValueError:
         raise ServiceError(f"{origin} did not answer JSON") from None
+
+
+def _header_safe(token: str) -> str:
+    """A token as a header value: whitespace around it dropped, anything else that a header
+    cannot hold refused here (http.client's own error would quote the whole token)."""
+    value = token.strip()
+    if not value or any(ord(char) < 0x21 or ord(char) > 0x7E for char in value):
+        raise OiError("the token holds spaces or control characters: check how it was pasted")
+    return value
 
 
 def refusal(status: int, headers: Message, raw: bytes) -> Refused:

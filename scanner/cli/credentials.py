@@ -53,11 +53,11 @@ def app_url(flag: str | None) -> str:
 def current(app_url_flag: str | None = None) -> Credential:
     """The credential a command should send, refreshed if it came from `oi login`."""
     url = app_url(app_url_flag)
-    if os.environ.get(TOKEN_ENV):
-        return Credential(url, os.environ[TOKEN_ENV], TOKEN_ENV)
+    if os.environ.get(TOKEN_ENV, "").strip():
+        return Credential(url, os.environ[TOKEN_ENV].strip(), TOKEN_ENV)
     profile = profiles.active_profile()
-    if profile.get("token"):
-        return Credential(url, str(profile["token"]), "profile token")
+    if str(profile.get("token") or "").strip():
+        return Credential(url, str(profile["token"]).strip(), "profile token")
     if profile.get(REFRESH_KEY) or profile.get(ACCESS_KEY):
         return Credential(url, _fresh_access_token(url, profile), "oi login")
     raise CredentialError(

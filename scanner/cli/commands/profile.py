@@ -18,7 +18,13 @@ EXIT_OK = 0
 
 
 def _shown(values: dict[str, Any]) -> dict[str, str]:
-    return {key: formats.redact(str(v)) if key == "token" else str(v) for key, v in values.items()}
+    """Every secret as prefix + last 4: `token`, the `oi login` tokens, and anything else that
+    looks like a token."""
+    shown = {}
+    for key, value in values.items():
+        text = str(value)
+        shown[key] = formats.redact(text) if key.endswith("token") else formats.redact_text(text)
+    return shown
 
 
 @click.group("profile")
@@ -40,7 +46,7 @@ def set_profile(
     values = document.setdefault("profiles", {}).setdefault(name, {})
     for key, value in (("app_url", app_url), ("token", token), ("agent_id", agent_id)):
         if value is not None:
-            values[key] = value
+            values[key] = value.strip()
     document["active"] = name
     profiles.save(document)
     click.echo(f"profile {name!r} saved to {profiles.path()}")
