@@ -12,6 +12,7 @@ refused, credentials or not, and the message names where it pointed.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -48,7 +49,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         fp: Any,
         code: int,
         msg: str,
-        headers: Message,
+        headers: http.client.HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
         here, there = _origin(req.full_url), _origin(urllib.parse.urljoin(req.full_url, newurl))
