@@ -12,6 +12,9 @@ from typing import IO, NamedTuple
 from scanner.errors import EXIT_ERROR, OiError
 
 ZERO_SHA = "0" * 40
+# Settings of the scanned repository that would make git run a program of its choosing: a
+# repository under scan is untrusted, so git is told to ignore them.
+GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 READ_CHUNK = 1 << 20
 
 
@@ -28,7 +31,7 @@ def _env() -> dict[str, str]:
 
 def run(*args: str, cwd: Path | None = None) -> str:
     """Run git, return stdout; raise GitError with git's own message on failure."""
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=_env(), check=False)
+    done = subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, env=_env(), check=False)
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(message[-1] if message else f"git {args[0]} failed")
@@ -130,7 +133,7 @@ class CatFile:
     """One long-lived `git cat-file --batch` process, streaming objects one at a time."""
 
     def __init__(self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE) -> None:
-        args = ["git", "cat-file", "--batch"]
+        args = [*GIT, "cat-file", "--batch"]
         self.process = subprocess.Popen(
             args,
             cwd=cwd,
@@ -200,7 +203,7 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
     """
     lister = subprocess.Popen(
         [
-            "git",
+            *GIT,
             "rev-list",
             "--objects",
             "--no-object-names",
@@ -240,7 +243,7 @@ def introductions(blobs: set[str], revs: list[str], cwd: Path) -> dict[str, Intr
         return found
     process = subprocess.Popen(
         [
-            "git",
+            *GIT,
             "log",
             "--topo-order",
             "--diff-merges=first-parent",

@@ -204,6 +204,14 @@ import json
 import sys
 
 DEAD = {"revoked", "expired", "unknown"}  # not a live token of this service
+
+
+def shown(value):
+    """Paths and authors come from the pushed repository: escape what a terminal would run."""
+    text = str(value)
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 with open(sys.argv[1], encoding="utf-8") as stream:
     findings = json.load(stream)["findings"]
 live = 0
@@ -211,11 +219,11 @@ for f in findings:
     status = f.get("status")
     dead = status in DEAD
     live += not dead
-    where = f"{f.get('path')}:{f.get('line')}"
+    where = f"{shown(f.get('path'))}:{f.get('line')}"
     if f.get("commit"):
         where += f" in {str(f['commit'])[:12]}"
         if f.get("author"):
-            where += f" by {f['author']}"
+            where += f" by {shown(f['author'])}"
     label = "leak" if dead else "LIVE LEAK"
     status = "revoked now" if status == "revoked_now" else status
     print(

@@ -131,8 +131,9 @@ def _run_click(command: Any, prog: str, rest: list[str]) -> int:
 
 def _fail(prog: str, line: str, exit_code: int) -> int:
     from scanner import formats
+    from scanner.printable import printable
 
-    sys.stderr.write(f"{prog}: {formats.redact_text(line)}\n")
+    sys.stderr.write(f"{prog}: {printable(formats.redact_text(line))}\n")
     return exit_code
 
 

@@ -20,6 +20,7 @@ import click
 
 from scanner import formats
 from scanner.cli import credentials
+from scanner.printable import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,13 +55,13 @@ class Call:
         return self.show(answer, lambda items: print_table(columns, map(row, items), empty))
 
     def done(self, answer: Any, message: str) -> int:
-        return self.show(answer, lambda _result: click.echo(message))
+        return self.show(answer, lambda _result: click.echo(printable(message)))
 
     def secret(self, answer: Any, key: str, label: str, summary: Callable[[Item], str]) -> int:
         """A new secret (`result[key]`): summary on stderr, the value once on stdout."""
 
         def render(result: Item) -> None:
-            click.echo(summary(result), err=True)
+            click.echo(printable(formats.redact_text(summary(result))), err=True)
             show_secret_once(label, str(result.get(key)))
 
         self.show(answer, render)
@@ -106,7 +107,7 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[object]], empty:
 
     table = Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for row in rows:
-        table.add_row(*(Text(formats.redact_text(cell_text(cell))) for cell in row))
+        table.add_row(*(Text(shown(cell)) for cell in row))
     if table.row_count:
         console().print(table)
     else:
@@ -116,7 +117,12 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[object]], empty:
 def print_fields(fields: dict[str, Any]) -> None:
     """`key: value` lines for one record."""
     for key, value in fields.items():
-        click.echo(f"{key}: {formats.redact_text(cell_text(value))}")
+        click.echo(f"{key}: {shown(value)}")
+
+
+def shown(value: object) -> str:
+    """A value from the server as it may be printed: no whole token, nothing a terminal runs."""
+    return printable(formats.redact_text(cell_text(value)))
 
 
 def cell_text(value: object, missing: str = "-") -> str:

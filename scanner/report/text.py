@@ -1,10 +1,12 @@
-"""Text for people: one line per finding, colour when the stream is a terminal."""
+"""Text for people: one line per finding, colour when the stream is a terminal; what came from
+the repository (paths, authors) is escaped, so it cannot drive the terminal."""
 
 from __future__ import annotations
 
 from typing import TextIO
 
 from scanner.findings import Finding
+from scanner.printable import printable
 from scanner.report import Summary
 
 _RED, _YELLOW, _DIM, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[0m"
@@ -17,12 +19,13 @@ def write(findings: list[Finding], summary: Summary, stream: TextIO) -> None:
         return f"{code}{text}{_RESET}" if colour else text
 
     for finding in findings:
-        where = f"{finding.display_path}:{finding.line}"
+        where = f"{printable(finding.display_path)}:{finding.line}"
         line = f"{where}: {paint(_RED, finding.redacted)} {finding.kind} " + paint(
             _DIM, f"fingerprint {finding.fingerprint} [{finding.status}]"
         )
         if finding.commit:
-            line += paint(_DIM, f" commit {finding.commit[:12]} {finding.author} {finding.date}")
+            who, when = printable(finding.author or ""), printable(finding.date or "")
+            line += paint(_DIM, f" commit {finding.commit[:12]} {who} {when}")
         stream.write(line + "\n")
     noun = "finding" if summary.findings == 1 else "findings"
     tail = f"{summary.findings} {noun} in {summary.scanned} {summary.source}"

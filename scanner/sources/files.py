@@ -11,11 +11,15 @@ from scanner.sources import Item, SourceError
 
 
 def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -> Iterator[Item]:
+    """Every regular file under `paths`. A symbolic link inside the tree is never followed (a
+    tracked link can point anywhere, such as the scanning user's own profile); one pointing out
+    of the scanned tree is reported as a warning. A path named on the command line is read even
+    when it is a link: the user chose it."""
     roots = [Path(path) for path in paths]
     missing = [str(root) for root in roots if not root.exists()]
     if missing:
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
-    for file in _files(roots, respect_ignore):
+    for file in _files(roots, respect_ignore, warnings):
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -24,30 +28,67 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
         yield Item(_display(file), data)
 
 
-def _files(roots: list[Path], respect_ignore: bool) -> Iterator[Path]:
+def _files(roots: list[Path], respect_ignore: bool, warnings: list[str]) -> Iterator[Path]:
     for root in roots:
         top = git.toplevel(root if root.is_dir() else root.parent) if respect_ignore else None
-        if top is not None:
-            yield from (p for p in git.tracked_and_untracked([root.resolve()], top) if p.is_file())
-        elif root.is_file():
-            yield root
+        if root.is_file():
+            if top is None or root.is_symlink() or _listed(root, top):
+                yield root
+        elif top is not None:
+            for path in git.tracked_and_untracked([root.resolve()], top):
+                if path.is_symlink():
+                    _note_link(path, root, warnings)
+                elif path.is_file():
+                    yield path
         else:
-            yield from _walk(root)
+            yield from _walk(root, warnings)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = sorted(d for d in subdirectories if d != ".git")
-        for name in sorted(names):
-            path = Path(directory) / name
-            if path.is_file() and not path.is_symlink():
+def _listed(file: Path, top: Path) -> bool:
+    return any(True for _ in git.tracked_and_untracked([file.resolve()], top))
+
+
+def _walk(root: Path, warnings: list[str]) -> Iterator[Path]:
+    """Files top-down in name order, with a stack instead of recursion: a tree thousands of
+    directories deep is walked like any other."""
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            warnings.append(f"cannot read {_display(directory)}: {error.strerror}")
+            continue
+        below: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                _note_link(path, root, warnings)
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name != ".git":
+                    below.append(path)
+            elif entry.is_file(follow_symlinks=False):
                 yield path
+        pending.extend(reversed(below))
+
+
+def _note_link(link: Path, root: Path, warnings: list[str]) -> None:
+    """A link out of the scanned tree is worth a word; one inside it points at a file the scan
+    reads anyway."""
+    target = link.resolve()
+    base = (root if root.is_dir() else root.parent).resolve()
+    if not target.is_relative_to(base):
+        shown = _display(link)
+        warnings.append(f"{shown} is a symbolic link out of the scanned tree: not followed")
 
 
 def _display(path: Path) -> str:
-    """A path relative to the current directory when it is below it, with forward slashes."""
+    """A path relative to the current directory when it is below it, with forward slashes.
+    Never resolved: a link is shown as the link, not as where it points."""
+    absolute = Path(os.path.abspath(path))
     try:
-        shown = path.resolve().relative_to(Path.cwd().resolve())
+        shown = absolute.relative_to(os.path.abspath(os.getcwd()))
     except ValueError:
         shown = path
     return shown.as_posix()

@@ -127,3 +127,24 @@ def test_credentials_never_follow_a_redirect_to_another_origin(
     assert seen_elsewhere == [], "a request followed the redirect to another origin"
     assert done.returncode == 1 and f"redirected to {elsewhere}" in done.stderr, done
     assert_no_raw_token(done, token)
+
+
+def test_leak_locations_cannot_drive_the_terminal(
+    live_server: LiveServer, http: Api, config_home: Path
+) -> None:
+    """Red-team finding 11: `oi admin leaks list` printed reported locations raw."""
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    pat = http.create_token(key, scope="read")["token"]
+    where = {"repo": "acme/app\x1b[2J", "path": "ci\x1b]0;pwned\x07.yml", "line": 3}
+    assert (
+        http.call(
+            "POST", "/api/v1/leaks/revoke", json_body={"tokens": [pat], "location": where}
+        ).status
+        == 200
+    )
+    env = {"OPENINDEX_APP_URL": live_server.url, "OPENINDEX_TOKEN": ROOT_KEY}
+    listed = oi("admin", "leaks", "list", config_home=config_home, **env)
+    assert listed.returncode == 0, listed
+    assert "acme/app\\x1b[2J:ci\\x1b]0;pwned\\x07.yml:3" in listed.stdout, listed
+    assert "\x1b" not in listed.output and "\x07" not in listed.output, listed
+    assert_no_raw_token(listed, pat, ROOT_KEY)

@@ -351,3 +351,21 @@ def test_errors_exit_2(missing: str, tmp_path: Path) -> None:
         done = scan_push(repo, ZEROS, "f" * 40, app_url=None, tmp_path=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("tokenpatrol: ")
+
+
+def test_names_and_authors_from_the_push_cannot_drive_the_terminal(
+    live_server: LiveServer, http: Api, tmp_path: Path
+) -> None:
+    """Red-team finding 11: the script printed paths and authors from the push raw."""
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    dead = http.create_token(key, name="old")
+    assert http.call("DELETE", f"/me/pats/{dead['id']}", key).status in (200, 204)
+    repo = new_repo(tmp_path / "repo")
+    before = commit(repo, "app.py", CLEAN_TEXT)
+    after = commit(repo, "evil\x1b]0;pwned\x07.txt", f"{Secret(dead['token'])}\n")
+    done = scan_push(
+        repo, before, after, "refs/heads/main", app_url=live_server.url, tmp_path=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "evil\\x1b]0;pwned\\x07.txt" in done.stdout, done.stdout
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout

@@ -15,6 +15,7 @@ from pathlib import Path
 from scanner import detect
 from scanner.errors import UsageError
 from scanner.findings import Finding
+from scanner.printable import printable
 from scanner.report import Summary
 from scanner.sources import Item, SourceError
 
@@ -228,4 +229,4 @@ def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace)
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        sys.stderr.write(f"oi scan: warning: {warning}\n")
+        sys.stderr.write(f"oi scan: warning: {printable(warning)}\n")
