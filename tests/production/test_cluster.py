@@ -154,17 +154,15 @@ def test_a_read_limit_of_20_is_one_budget_across_both_instances(
         assert int(limited.headers["Retry-After"]) > 0
         assert limited.headers["X-RateLimit-Limit"] == "20"
         assert limited.json()["error"]["code"] == "RESOURCE_EXHAUSTED"
-    # Each instance answered its share, from more than one worker process (pid in the log).
+    # Each instance (a gunicorn of its own) answered its share, so the one budget was counted
+    # by at least two processes. Which of an instance's workers accepts a connection is the
+    # kernel's choice, so the test asks for nothing about that.
+    workers = set()
     for server in cluster:
         lines = [line for line in server.log_text().splitlines() if "/auth/check" in line]
         assert len(lines) >= 15
-    workers = {
-        line.rsplit("pid=", 1)[1]
-        for server in cluster
-        for line in server.log_text().splitlines()
-        if "/auth/check" in line
-    }
-    assert len(workers) >= 3, workers
+        workers |= {line.rsplit("pid=", 1)[1] for line in lines}
+    assert len(workers) >= 2, workers
 
 
 def test_last_used_is_written_once_for_40_concurrent_requests_on_4_workers(
