@@ -43,8 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH_RATE_LIMIT": "60/minute",  # per client address, on /oauth/*
     "OAUTH_CODE_TTL_SECONDS": 60,
     "OAUTH_REFRESH_TTL_DAYS": 30,
-    # Failed web sign-ins per address and login name, in a moving window (app/web/throttle.py).
+    # Failed web sign-ins in a moving window (app/web/throttle.py): per address and login name,
+    # and per address whatever the names, which also caps the argon2 work one address causes.
     "LOGIN_RATE_LIMIT": "5/minute",
+    "LOGIN_ADDRESS_RATE_LIMIT": "20/minute",
     # The per-process auth cache (app/services/auth_cache.py): "auto" is on when Redis holds
     # the rate limits (several processes), "off" never.
     "AUTH_CACHE": "auto",

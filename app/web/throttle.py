@@ -1,25 +1,34 @@
-"""Failed sign-ins are throttled per client address and login name; successes cost nothing.
+"""Failed sign-ins are throttled per client address and login name, and per address whatever
+names it tries; successes cost nothing.
 
 The count is a moving window (`sign_in_limiter`): at most N failures in any window-long span
-of time, wherever the window's edges fall.
+of time, wherever the window's edges fall. A refused attempt is answered before its password
+is checked, so the per-address limit also bounds the argon2 work one address can cause.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 
 from app.extensions import sign_in_limiter
 
+F = TypeVar("F", bound=Callable[..., Any])
 SIGN_IN_ENDPOINT = "web.login"
 TOO_MANY = "Too many failed sign-ins. Try again in {seconds} seconds."
 
 
 def _login_rate_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _address_rate_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_RATE_LIMIT"])
 
 
 def _address_and_login() -> str:
@@ -32,12 +41,23 @@ def _failed(response: Response) -> bool:
     return response.status_code != 302
 
 
-failed_sign_ins = sign_in_limiter.limit(
+failed_sign_ins_for_a_login = sign_in_limiter.limit(
     _login_rate_limit,
     key_func=_address_and_login,
     methods=["POST"],
     deduct_when=_failed,
 )
+failed_sign_ins_from_an_address = sign_in_limiter.limit(
+    _address_rate_limit,
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+
+
+def failed_sign_ins(view: F) -> F:
+    """Both limits on the sign-in view."""
+    return cast(F, failed_sign_ins_from_an_address(failed_sign_ins_for_a_login(view)))
 
 
 def init_app(app: Flask) -> None:

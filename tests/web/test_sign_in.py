@@ -174,3 +174,35 @@ def test_sign_in_without_csrf_token_is_refused(browser: Browser, admin: Person) 
     refused = browser.client.post("/login", data={"login": "dana", "password": admin.password})
     assert refused.status_code == 400
     assert "text/html" in refused.content_type
+
+
+def test_one_address_trying_many_login_names_is_throttled_too(
+    make_app: Any,
+    admin: Person,
+    monkeypatch: pytest.MonkeyPatch,
+    time_machine: TimeMachineFixture,
+) -> None:
+    """Red-team finding 9: 40 names from one address all got 401 and an argon2 verify each."""
+    time_machine.move_to(JUST_BEFORE_A_MINUTE_TURNS, tick=False)  # however slow argon2 runs
+    checked: list[str | None] = []
+    real = passwords.verify_password
+
+    def counted(password_hash: str | None, password: str) -> bool:
+        checked.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counted)
+    browser = Browser(make_app(LOGIN_ADDRESS_RATE_LIMIT="10/minute").test_client())
+    statuses = [browser.sign_in(f"name-{n}", "wrong password!").status_code for n in range(40)]
+    assert statuses == [401] * 10 + [429] * 30
+    assert len(checked) == 10, "a refused attempt still cost an argon2 verify"
+    assert browser.sign_in("dana", admin.password).status_code == 429
+
+
+def test_the_per_address_limit_defaults_to_20_failures_a_minute(
+    make_app: Any, time_machine: TimeMachineFixture
+) -> None:
+    time_machine.move_to(JUST_BEFORE_A_MINUTE_TURNS, tick=False)
+    browser = Browser(make_app().test_client())
+    statuses = [browser.sign_in(f"name-{n}", "wrong password!").status_code for n in range(21)]
+    assert statuses == [401] * 20 + [429]
