@@ -21,7 +21,13 @@ MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
 PROBE_PATHS = frozenset({"/health", "/ready"})
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, *, development_mode_allowed: bool = False
+) -> Flask:
+    """The app. Without a root key it refuses to start (`config.StartupRefused`) unless the
+    caller allows development mode: `oi serve` on loopback, or an `oi server` command."""
+    if development_mode_allowed:
+        test_config = {"DEVELOPMENT_MODE_ALLOWED": True, **(test_config or {})}
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
         "TOKENPATROL_INSTANCE_PATH"
     )

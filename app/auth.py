@@ -258,11 +258,14 @@ def authenticate_request() -> None:
 
 
 def refuse_remote_clients_in_dev_mode() -> None:
-    """Development mode has auth off, so it answers nobody but this machine."""
+    """Development mode has auth off, so it answers nobody but this machine: the socket's peer,
+    never an address a forwarded header claims (ProxyFix keeps the peer's in `orig`)."""
     if not is_dev_mode():
         return
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    peer = original.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR") or ""
     try:
-        remote = ipaddress.ip_address(request.remote_addr or "")
+        remote = ipaddress.ip_address(peer)
     except ValueError:
         remote = None
     if remote is None or not remote.is_loopback:

@@ -17,9 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def _load_app() -> Flask:
+    """The app for a command run by hand on this machine: development mode is allowed (`serve`
+    refuses a non-loopback address in it, and the `server` commands serve nobody)."""
     from app import create_app
 
-    return create_app()
+    return create_app(development_mode_allowed=True)
 
 
 def upgrade_database(app: Flask) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 
+from scanner.errors import EXIT_ERROR, OiError
+
 DEFAULTS: dict[str, Any] = {
     "ROOT_API_KEY": None,
     "DATABASE_URL": None,
@@ -62,16 +64,40 @@ DEFAULTS: dict[str, Any] = {
     "JSON_SORT_KEYS": False,
 }
 
+ROOT_KEY_ENV = "TOKENPATROL_ROOT_API_KEY"
+MIN_ROOT_KEY_LENGTH = 16
+DEV_MODE_ONLY_UNDER_OI_SERVE = (
+    "development mode (no TOKENPATROL_ROOT_API_KEY: authentication off) runs only under "
+    "`oi serve` on a loopback address; set a root key of at least 16 characters"
+)
+
+
+class StartupRefused(OiError):
+    """The configuration is unsafe or unusable: one line saying what to change (`oi serve`
+    and `oi server ...` print it and exit 2)."""
+
+    exit_code = EXIT_ERROR
+
+
 DEFAULT_RATE_LIMITS = {"read": "1000/hour", "write": "2000/hour", "admin": "5000/hour"}
 RATE_LIMIT_CLASSES = tuple(DEFAULT_RATE_LIMITS)
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
-    """Defaults, then the environment, then the test's overrides; then derived values."""
+    """Defaults, then the environment, then the test's overrides; then derived values.
+
+    `DEVELOPMENT_MODE_ALLOWED` is never read from the environment: only code may allow
+    development mode (`oi serve` on loopback, the `oi server` commands, which serve nobody).
+    """
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("TOKENPATROL")
+    app.config["ROOT_API_KEY"] = root_key_from_environment()
+    app.config["DEVELOPMENT_MODE_ALLOWED"] = False
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["ROOT_API_KEY"] = checked_root_key(app.config["ROOT_API_KEY"])
+    if app.config["ROOT_API_KEY"] is None and not app.config["DEVELOPMENT_MODE_ALLOWED"]:
+        raise StartupRefused(DEV_MODE_ONLY_UNDER_OI_SERVE)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _fill_secrets(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
@@ -81,6 +107,31 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = bool(
         app.config["SESSION_COOKIE_SECURE"] or app.config["REQUIRE_HTTPS"]
     )
+
+
+def root_key_from_environment() -> str | None:
+    """The root key exactly as the environment holds it: a string, never parsed as JSON (where
+    `""`, `null`, `false` or `0` would read as "no key" and `12345` as a number)."""
+    return os.environ.get(ROOT_KEY_ENV)
+
+
+def check_production_environment() -> None:
+    """What a production server (gunicorn) checks before it starts: a usable root key."""
+    if checked_root_key(root_key_from_environment()) is None:
+        raise StartupRefused(DEV_MODE_ONLY_UNDER_OI_SERVE)
+
+
+def checked_root_key(value: object) -> str | None:
+    """None when no key is set (development mode); else the key, stripped, if it is usable."""
+    if value is None:
+        return None
+    key = str(value).strip()
+    if len(key) < MIN_ROOT_KEY_LENGTH:
+        raise StartupRefused(
+            f"{ROOT_KEY_ENV} is set but {'empty' if not key else 'too short'}: use at least "
+            f"{MIN_ROOT_KEY_LENGTH} characters (unset it only for development under `oi serve`)"
+        )
+    return key
 
 
 def database_url(app: Flask) -> str:

@@ -11,6 +11,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+
+from app.config import StartupRefused, check_production_environment
+
+# No development mode here (it turns authentication off): without a usable root key, gunicorn
+# stops before it binds, with one line saying why.
+try:
+    check_production_environment()
+except StartupRefused as refused:
+    sys.exit(f"tokenpatrol: {refused.message}")
 
 bind = os.environ.get("TOKENPATROL_BIND", "127.0.0.1:8000")
 

@@ -38,7 +38,7 @@ def test_forwarded_proto_counts_only_behind_a_configured_proxy(
 
 
 def test_development_mode_turns_auth_off_for_loopback(make_app: AppFactory) -> None:
-    api = make_api(make_app, ROOT_API_KEY=None)
+    api = make_api(make_app, ROOT_API_KEY=None, DEVELOPMENT_MODE_ALLOWED=True)
     check = api.call("GET", "/auth/check")
     assert check.status == 200 and check.body["kind"] == "dev" and check.body["role"] == "root"
     created = api.call("POST", "/me/pats", json_body={"name": "dev", "scope": "read_write"})
@@ -48,13 +48,13 @@ def test_development_mode_turns_auth_off_for_loopback(make_app: AppFactory) -> N
 
 
 def test_development_mode_refuses_remote_clients(make_app: AppFactory) -> None:
-    api = make_api(make_app, ROOT_API_KEY=None)
+    api = make_api(make_app, ROOT_API_KEY=None, DEVELOPMENT_MODE_ALLOWED=True)
     remote = api.client.get("/auth/check", environ_base={"REMOTE_ADDR": "192.0.2.10"})  # type: ignore[union-attr]
     assert remote.status_code == 403 and remote.get_json()["error"]["code"] == "PERMISSION_DENIED"
 
 
 def test_development_mode_warns_loudly(make_app: AppFactory, caplog: Any) -> None:
-    make_api(make_app, ROOT_API_KEY=None)
+    make_api(make_app, ROOT_API_KEY=None, DEVELOPMENT_MODE_ALLOWED=True)
     assert any(
         "DEVELOPMENT MODE" in record.message and record.levelname == "WARNING"
         for record in caplog.records
