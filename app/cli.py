@@ -13,6 +13,8 @@ from contextlib import contextmanager
 import click
 from flask import Flask
 
+from scanner.printable import printable
+
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +62,11 @@ def serve(host: str, port: int) -> None:
         )
     if is_embedded_database(app):
         upgrade_database(app)
+    interval = float(app.config["MAIL_WORKER_INTERVAL_SECONDS"])
+    if interval > 0 and app.config["SMTP_URL"]:
+        from app.services import mail
+
+        mail.start_worker(app, interval)  # mail leaves from here, never from a request
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
@@ -76,15 +83,68 @@ def upgrade_db() -> None:
     click.echo("database schema is at the newest revision")
 
 
-@server.command("send-mail")
-def send_mail() -> None:
-    """Retry mail that could not be delivered (for cron; needs TOKENPATROL_SMTP_URL)."""
+@server.group("mail")
+def mail_group() -> None:
+    """The mail outbox: what waits, what is dead, and the worker that sends it."""
+
+
+@mail_group.command("status")
+def mail_status() -> None:
+    """Queued, retrying and dead mails (the dead ones with their last error)."""
+    from app.services import mail
+
+    with _app_context():
+        outbox = mail.status()
+    waiting = (
+        f", next attempt {outbox.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+        if (outbox.next_attempt_at)
+        else ""
+    )
+    click.echo(
+        f"queued {outbox.queued}, retrying {outbox.retrying}{waiting}, dead {outbox.dead}, "
+        f"sent {outbox.sent}"
+    )
+    for dead in outbox.dead_mails:
+        click.echo(
+            f"dead: mail {dead.id} to {dead.recipient} after {dead.attempts} attempt(s): "
+            f"{printable(dead.last_error or '')}"
+        )
+
+
+@mail_group.command("send")
+def mail_send() -> None:
+    """Send what is due once and exit (for cron; needs TOKENPATROL_SMTP_URL)."""
+    from app.services import mail
+
+    with _app_context():
+        sent, failed = mail.send_due(limit=1000)
+    click.echo(f"sent {sent}, failed {failed} (retried later, or dead: oi server mail status)")
+
+
+@mail_group.command("work")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1))
+def mail_work(interval: float) -> None:
+    """Send due mail until stopped; run any number of these, on any machine."""
+    import threading
+
     from app.services import mail
 
     app = _load_app()
-    with app.app_context():
-        sent, failed = mail.deliver_pending(limit=1000)
-    click.echo(f"sent {sent}, failed {failed}")
+    click.echo(f"mail worker: sending due mail every {interval:g} s (Ctrl-C stops)")
+    try:
+        mail.run_worker(app, interval, threading.Event())
+    except KeyboardInterrupt:
+        click.echo("mail worker: stopped")
+
+
+@mail_group.command("retry")
+def mail_retry() -> None:
+    """Put dead mails back in the queue and make every waiting mail due now."""
+    from app.services import mail
+
+    with _app_context():
+        count = mail.retry()
+    click.echo(f"{count} mail(s) due again")
 
 
 @server.command("revoke")
@@ -134,7 +194,7 @@ def notify_expiring(now: dt.datetime | None) -> None:
 
     with _app_context():
         queued = maintenance.notify_expiring(now.replace(tzinfo=dt.UTC) if now else None)
-        sent, failed = mail.deliver_pending(limit=1000)
+        sent, failed = mail.send_due(limit=1000)
     click.echo(f"queued {queued} reminders; sent {sent} mails, {failed} failed (retried later)")
 
 

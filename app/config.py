@@ -15,6 +15,8 @@ from scanner.errors import EXIT_ERROR, OiError
 
 DEFAULTS: dict[str, Any] = {
     "ROOT_API_KEY": None,
+    # Set only by code (`oi serve`, `oi server ...`, tests), never by the environment.
+    "DEVELOPMENT_MODE_ALLOWED": False,
     "DATABASE_URL": None,
     "SIGNING_KEYS": None,
     "RATE_LIMITS": "read=1000/hour,write=2000/hour,admin=5000/hour",
@@ -61,6 +63,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "SMTP_URL": None,
     "MAIL_FROM": "tokenpatrol@localhost",
+    # The outbox (app/services/mail.py): workers send off the request path, with a bounded
+    # timeout, backoff between attempts (30 s doubling, at most an hour), then a dead letter.
+    "MAIL_SMTP_TIMEOUT_SECONDS": 5,
+    "MAIL_MAX_ATTEMPTS": 10,
+    "MAIL_RETRY_BASE_SECONDS": 30,
+    "MAIL_RETRY_MAX_SECONDS": 3600,
+    # `oi serve` sends due mail from a background thread this often (0: no thread).
+    "MAIL_WORKER_INTERVAL_SECONDS": 5,
     "JSON_SORT_KEYS": False,
 }
 

@@ -221,3 +221,7 @@ class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     # Set while one process sends it, so a second sender (cron twice, a worker) leaves it be.
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # After a failure, the time of the next attempt (backoff); None means due now.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Given up on (too many attempts, or a mail that cannot be built): the dead letters.
+    dead_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
