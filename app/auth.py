@@ -156,8 +156,8 @@ def identify(raw: str) -> Identity:
     _check_shape(raw)
     token_hash = formats.token_hash(raw)
     cache: auth_cache.AuthCache[Identity] | None = auth_cache.current()
-    usable = cache is not None and cache.begin_request()
-    entry = cache.get(token_hash) if cache is not None and usable else None
+    epoch = cache.begin_request() if cache is not None else None
+    entry = cache.get(token_hash) if cache is not None and epoch is not None else None
     if entry is None:
         token, pats_enabled = _resolve(token_hash)
         identity, last_used = _identity_of(token, pats_enabled), token.last_used_at
@@ -166,8 +166,8 @@ def identify(raw: str) -> Identity:
         if identity.expires_at is not None and identity.expires_at <= utcnow():
             raise Unauthenticated("token has expired")
     now_used = _touch(identity.token_id, last_used)
-    if cache is not None and usable and (entry is None or now_used != last_used):
-        cache.put(token_hash, identity, now_used)
+    if cache is not None and epoch is not None and (entry is None or now_used != last_used):
+        cache.put(token_hash, identity, now_used, epoch)
     return identity
 
 

@@ -2,11 +2,18 @@
 
 Resolving a token costs a database round trip or four and the ORM's work on every request.
 With Redis configured (several processes), each process keeps what it resolved, and every
-request first reads one number from Redis: the auth epoch. Any committed change that can
+request first reads one value from Redis: the auth epoch. Any committed change that can
 change an answer (a token revoked, rotated or deleted; a user's role; a user or account
-removed; the PATs setting) increments it after the commit and before the response goes out,
-so the next request on every process sees a new epoch and drops its whole cache: a revoked
-token fails at the next request, on every instance.
+removed; the PATs setting) replaces it with a new random value after the commit and before
+the response goes out, so the next request on every process sees a new epoch and drops its
+whole cache: a revoked token fails at the next request, on every instance.
+
+The epoch is random, not a counter: a Redis that lost its data (restarted without
+persistence) starts from nothing, and a counter would count again through values that
+processes still hold. A missing epoch is replaced by a fresh random one, so it too differs
+from every value held. An answer resolved under one epoch is stored only if the process has
+seen no newer epoch since (a thread that raced a revocation cannot put the old answer back),
+and storing it again does not make an entry younger than when it was resolved.
 
 If the epoch cannot be read, the cache is not used (the database answers). If it cannot be
 written after a change, the change still stands in the database and the writer's log says
@@ -18,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from flask import Flask, current_app
@@ -43,11 +52,19 @@ V = TypeVar("V")  # what a credential resolves to (`app.auth.Identity`): plain v
 class _Entry(Generic[V]):
     value: V
     last_used_at: dt.datetime | None
-    stored_at: float = field(default_factory=time.monotonic)
+    stored_at: float
 
 
 class AuthCache(Generic[V]):
-    def __init__(self, redis_url: str, max_entries: int, max_age: float, key_prefix: str) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        max_entries: int,
+        max_age: float,
+        key_prefix: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         import redis
 
         # A pooled client: it connects on first use, so a Redis that is down at start-up
@@ -60,36 +77,51 @@ class AuthCache(Generic[V]):
         self._lock = threading.Lock()
         self._epoch: bytes | None = None
         self.max_entries, self.max_age = max_entries, max_age
+        self._clock = clock
 
-    def begin_request(self) -> bool:
-        """Read the epoch; False (cache unusable for this request) when Redis does not answer."""
+    def begin_request(self) -> bytes | None:
+        """The epoch this request runs under, to hand back to `put`; None (the cache is not
+        used for this request) when Redis does not answer."""
         import redis
 
         try:
-            epoch = cast("bytes | None", self._redis.get(self._key)) or b"0"
+            epoch = cast("bytes | None", self._redis.get(self._key))
+            if epoch is None:  # never set, or lost with Redis's data: start a new one
+                self._redis.set(self._key, _fresh_epoch(), nx=True)
+                epoch = cast("bytes | None", self._redis.get(self._key))
         except redis.RedisError:
             self.clear()
-            return False
+            return None
+        if epoch is None:
+            return None
         with self._lock:
             if epoch != self._epoch:
                 self._entries.clear()
                 self._epoch = epoch
-        return True
+        return epoch
 
     def get(self, token_hash: str) -> _Entry[V] | None:
         with self._lock:
             entry = self._entries.get(token_hash)
             if entry is None:
                 return None
-            if time.monotonic() - entry.stored_at > self.max_age:
+            if self._clock() - entry.stored_at > self.max_age:
                 del self._entries[token_hash]
                 return None
             self._entries.move_to_end(token_hash)
             return entry
 
-    def put(self, token_hash: str, value: V, last_used_at: dt.datetime | None) -> None:
+    def put(
+        self, token_hash: str, value: V, last_used_at: dt.datetime | None, epoch: bytes
+    ) -> None:
+        """Keep an answer resolved under `epoch`, unless a newer epoch has been seen since; an
+        entry stored again keeps the age it had."""
         with self._lock:
-            self._entries[token_hash] = _Entry(value, last_used_at)
+            if epoch != self._epoch:
+                return
+            existing = self._entries.get(token_hash)
+            stored_at = existing.stored_at if existing is not None else self._clock()
+            self._entries[token_hash] = _Entry(value, last_used_at, stored_at)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
@@ -105,7 +137,7 @@ class AuthCache(Generic[V]):
         self.clear()
         for attempt in (1, 2):
             try:
-                self._redis.incr(self._key)
+                self._redis.set(self._key, _fresh_epoch())
                 return
             except redis.RedisError as error:
                 if attempt == 2:
@@ -115,6 +147,10 @@ class AuthCache(Generic[V]):
                         type(error).__name__,
                         self.max_age,
                     )
+
+
+def _fresh_epoch() -> str:
+    return secrets.token_hex(16)
 
 
 def current() -> AuthCache[Any] | None:

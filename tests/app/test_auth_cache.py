@@ -6,6 +6,7 @@ they share the database and Redis (the epoch), as gunicorn workers and instances
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -110,3 +111,60 @@ def test_the_cache_is_off_without_redis(app: Flask, api: Api, root_key: str) -> 
         api.call("GET", "/auth/check", key)
         api.call("GET", "/auth/check", key)
     assert sum("FROM tokens" in s for s in statements) == 2
+
+
+# ---- red-team finding 4: revocations that must hold -------------------------------------------
+
+
+def cache_on(redis_config: dict[str, str], clock: Callable[[], float] = time.monotonic) -> Any:
+    from app.services.auth_cache import AuthCache
+
+    return AuthCache[str](
+        redis_config["RATELIMIT_STORAGE_URI"],
+        100,
+        30.0,
+        redis_config["RATELIMIT_KEY_PREFIX"],
+        clock=clock,
+    )
+
+
+def test_an_answer_resolved_before_a_change_is_not_stored_after_it(
+    redis_config: dict[str, str],
+) -> None:
+    """Thread A resolves, a revocation commits, thread B sees the new epoch, then A stores."""
+    worker, elsewhere = cache_on(redis_config), cache_on(redis_config)
+    started = worker.begin_request()  # thread A's request begins
+    assert started is not None
+    elsewhere.bump()  # a revocation commits in another process
+    assert worker.begin_request() not in (None, started)  # thread B sees the new epoch
+    worker.put("hash", "identity resolved before the revocation", None, started)
+    assert worker.get("hash") is None
+
+
+def test_storing_an_entry_again_does_not_make_it_younger(redis_config: dict[str, str]) -> None:
+    now = [1000.0]
+    cache = cache_on(redis_config, clock=lambda: now[0])
+    epoch = cache.begin_request()
+    cache.put("hash", "identity", None, epoch)
+    for _ in range(6):  # every request re-stores it with a new last-used time
+        now[0] += 5
+        assert cache.get("hash") is not None
+        cache.put("hash", "identity", None, epoch)
+    now[0] += 5  # 35 s after it was resolved, 5 s after it was last stored
+    assert cache.get("hash") is None, "re-storing an entry reset its age"
+
+
+def test_a_lost_epoch_never_comes_back_as_a_value_already_held(
+    redis_config: dict[str, str],
+) -> None:
+    import redis
+
+    cache = cache_on(redis_config)
+    cache.begin_request()
+    cache.bump()
+    held = cache.begin_request()
+    store = redis.Redis.from_url(redis_config["RATELIMIT_STORAGE_URI"])
+    store.delete(f"{redis_config['RATELIMIT_KEY_PREFIX']}:tokenpatrol:auth-epoch")  # data lost
+    cache.put("hash", "identity", None, held)
+    assert cache.begin_request() != held and cache.get("hash") is None
+    assert cache.begin_request() == cache.begin_request()  # the new epoch is stable
