@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "INVITE_TTL_HOURS": 168,
     "LAST_USED_RESOLUTION_SECONDS": 60,
     "LEAK_RATE_LIMIT": "120/minute",
+    # Reports of a token that is already revoked add at most this many events a day to it.
+    "LEAK_EVENTS_PER_DEAD_TOKEN_PER_DAY": 5,
     "OAUTH_RATE_LIMIT": "60/minute",  # per client address, on /oauth/*
     "OAUTH_CODE_TTL_SECONDS": 60,
     "OAUTH_REFRESH_TTL_DAYS": 30,

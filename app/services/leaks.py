@@ -6,13 +6,16 @@ only SHA-256 hashes, so the secret never travels for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -23,6 +26,8 @@ from scanner import formats
 
 LOOKUP_CHUNK = 500
 INVITE_KIND = "invite"
+MAIL_FIELDS = ("path", "line", "commit")
+LINK_LIKE = re.compile(r"(?i)[a-z][a-z0-9+.-]*:|www\.|\.[a-z]{2,}/")  # what a mail client links
 REPLACEMENT_HINT = (
     "Create a replacement with POST /me/pats (or /me/api-tokens), or `oi tokens create`, "
     "and update whatever used the leaked token."
@@ -168,10 +173,22 @@ def _revoke_one(
     live = live and bool(tokens.revoke([token], "leaked", actor=actor, **_where(location)))
     if live and token.family_id:  # a leaked `oi login` token takes its whole sign-in with it
         tokens.revoke_family(token.family_id, "leaked", actor=f"leak report ({source})")
-    if token.id not in seen_here:
+    if token.id not in seen_here and (live or _may_add_event(token)):
         seen_here.add(token.id)
         _record_event(token, location, source, reporter, revoked_now=live)
     return RevokeResult(raw, "revoked" if live else "already_revoked", token)
+
+
+def _may_add_event(token: Token) -> bool:
+    """Reports of a token that is already dead only add to its owner's page (anyone who ever
+    saw the token can send them): a few a day per token, and one per location (the caller)."""
+    since = utcnow() - dt.timedelta(days=1)
+    recent = db.session.scalar(
+        select(func.count(LeakEvent.id)).where(
+            LeakEvent.token_id == token.id, LeakEvent.reported_at >= since
+        )
+    )
+    return int(recent or 0) < int(current_app.config["LEAK_EVENTS_PER_DEAD_TOKEN_PER_DAY"])
 
 
 def _revoke_invite(raw: str, invite: Invite, source: str, reporter: str | None) -> RevokeResult:
@@ -238,7 +255,7 @@ def _notify_owner(token: Token, location: Location) -> None:
     """Queue the owner's mail: which token (name and last 4), where it leaked, what to do."""
     if not token.user.email:
         return
-    where = ", ".join(f"{key} {value}" for key, value in _where(location).items()) or "unknown"
+    where = _mail_where(location)
     body = (
         f'Your {token.kind.replace("_", " ")} "{token.name}" ({token.display_prefix}...'
         f"{token.last4}) was found leaked ({where}) and was revoked at "
@@ -248,6 +265,18 @@ def _notify_owner(token: Token, location: Location) -> None:
     mail.queue(
         token.user.email, f'tokenpatrol: your token "{token.name}" leaked and was revoked', body
     )
+
+
+def _mail_where(location: Location) -> str:
+    """Where it leaked, for the owner's mail: path, line and commit only. The repository and
+    URL are the reporter's words and could point anywhere (phishing); the leaks page shows them
+    as text."""
+    parts = [
+        f"{key} {value}"
+        for key, value in _where(location).items()
+        if key in MAIL_FIELDS and not LINK_LIKE.search(str(value))
+    ]
+    return ", ".join(parts) or "see your leaks page"
 
 
 def _where(location: Location) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from app.models import LeakEvent, utcnow
 from app.services import leaks
 from app.web import chart
 from app.web.blueprint import bp
-from app.web.links import commit_link
 from app.web.session import is_admin, require_user, signed_in
 
 
@@ -26,7 +25,6 @@ def leaks_page() -> str:
         events=leaks.events_for_user(user),
         account_events=account_events,
         chart=_chart(account_events) if account_events is not None else None,
-        commit_link=commit_link,
     )
 
 

@@ -138,3 +138,26 @@ def test_a_token_named_with_a_line_separator_breaks_neither_the_answer_nor_the_m
     assert send_due(app) == (1, 0)
     (mail,) = inbox.messages
     assert "mallory" in mail["Subject"] and mail["Bcc"] is None
+
+
+def test_the_mail_carries_no_address_the_reporter_chose(
+    make_app: Callable[..., Flask], inbox: Inbox, smtp_port: int
+) -> None:
+    """Red-team finding 13: a report's repository and URL went into the owner's mail."""
+    app = make_app(SMTP_URL=f"smtp://127.0.0.1:{smtp_port}")
+    api = Api(app.test_client())
+    token = owner_with_token(api)
+    where = {
+        "repo": "https://phish.example/acme/app",
+        "url": "https://phish.example/reset-your-password",
+        "path": "www.phish.example/login",
+        "commit": "c" * 40,
+        "line": 7,
+    }
+    body = {"tokens": [token], "location": where, "source": "ci"}
+    assert api.call("POST", "/api/v1/leaks/revoke", json_body=body).status == 200
+    assert send_due(app) == (1, 0)
+    (mail,) = inbox.messages
+    text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "phish" not in text and "://" not in text, text
+    assert "line 7" in text and "c" * 40 in text

@@ -138,3 +138,23 @@ def test_a_leaked_invite_link_is_checked_and_revoked_too(api: Api, alice: str) -
     )
     assert claim.status == 400
     assert [r["result"] for r in revoke(api, [invite])["results"]] == ["already_revoked"]
+
+
+def test_reports_of_a_dead_token_add_few_events_and_one_per_place(api: Api, root_key: str) -> None:
+    """Red-team finding 13: anyone who saw a token, even a revoked one, could add any number
+    of events (with any location) to its owner's leaks page."""
+    key = api.create_account(root_key, "acme", "alice")
+    token = api.create_token(key)["token"]
+
+    def report(path: str) -> str:
+        body = {"tokens": [token], "location": {"path": path}, "source": "cli"}
+        reply = api.call("POST", "/api/v1/leaks/revoke", json_body=body)
+        assert reply.status == 200, reply
+        return str(reply.body["results"][0]["result"])
+
+    assert report("first.py") == "revoked"
+    assert [report("first.py") for _ in range(3)] == ["already_revoked"] * 3  # same place
+    assert [report(f"fake-{n}.py") for n in range(10)] == ["already_revoked"] * 10
+    events = api.call("GET", "/me/leaks", key).body
+    paths = sorted(event["path"] for event in events)
+    assert paths == ["fake-0.py", "fake-1.py", "fake-2.py", "fake-3.py", "first.py"], paths

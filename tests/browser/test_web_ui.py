@@ -156,8 +156,8 @@ def test_leaks_page_shows_what_leaked_where(
     expect(mine).to_contain_text("deploy-key")
     expect(mine).to_contain_text("config.py:3")
     expect(mine).to_contain_text(LEAKED_REPO)
-    commit = mine.get_by_role("link", name=f"commit {sha[:12]}")
-    expect(commit).to_have_attribute("href", f"{LEAKED_REPO}/commit/{sha}")
+    expect(mine).to_contain_text(f"commit {sha[:12]}")
+    expect(mine.get_by_role("link")).to_have_count(0)  # a reporter's location is text, not a link
     expect(mine.locator("td").last).not_to_have_text("not revoked")
 
     chart = admin.get_by_test_id("leak-chart")

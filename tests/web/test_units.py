@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from app.web.chart import daily_counts, leak_chart
-from app.web.links import commit_link
 from app.web.redirects import safe_next
 
 SHA = "a" * 40
@@ -31,42 +30,6 @@ TODAY = dt.date(2026, 3, 31)
 )
 def test_safe_next(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
-
-
-@pytest.mark.parametrize(
-    ("repo", "commit", "url", "expected"),
-    [
-        ("https://github.com/acme/app.git", SHA, None, f"https://github.com/acme/app/commit/{SHA}"),
-        (
-            "https://gitlab.example/g/sub/app/",
-            SHA,
-            None,
-            f"https://gitlab.example/g/sub/app/commit/{SHA}",
-        ),
-        (
-            "https://github.com/acme/app",
-            SHA,
-            "https://ci.example/run/1",
-            "https://ci.example/run/1",
-        ),
-        ("git@github.com:acme/app.git", SHA, None, None),
-        ("http://github.com/acme/app", SHA, None, None),
-        ("https://github.com/acme", SHA, None, None),
-        ("https://github.com/acme/app", "not-a-sha", None, None),
-        (
-            "https://github.com/acme/app",
-            SHA,
-            "javascript:alert(1)",
-            f"https://github.com/acme/app/commit/{SHA}",
-        ),
-        (None, None, "data:text/html,x", None),
-        (None, None, None, None),
-    ],
-)
-def test_commit_link(
-    repo: str | None, commit: str | None, url: str | None, expected: str | None
-) -> None:
-    assert commit_link(repo, commit, url) == expected
 
 
 def at(day: int, hour: int = 12) -> dt.datetime:
