@@ -15,7 +15,6 @@ from pathlib import Path
 from scanner import detect
 from scanner.errors import UsageError
 from scanner.findings import Finding
-from scanner.printable import printable
 from scanner.report import Summary
 from scanner.sources import Item, SourceError
 
@@ -216,10 +215,14 @@ def _source(args: argparse.Namespace) -> str:
     return "ci" if os.environ.get("CI") else "cli"
 
 
-def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace) -> None:
-    from scanner.report import json_report, sarif, text
+REPORT_WRITERS = {"text": "text", "json": "json_report", "sarif": "sarif"}
 
-    writer = {"text": text.write, "json": json_report.write, "sarif": sarif.write}[args.format]
+
+def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace) -> None:
+    """Only the chosen writer is imported: every commit pays for what `--staged` loads."""
+    import importlib
+
+    writer = importlib.import_module(f"scanner.report.{REPORT_WRITERS[args.format]}").write
     if args.output is None:
         writer(findings, summary, sys.stdout)
         return
@@ -228,5 +231,9 @@ def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace)
 
 
 def _warn(warnings: list[str]) -> None:
+    if not warnings:
+        return
+    from scanner.printable import printable
+
     for warning in warnings:
         sys.stderr.write(f"oi scan: warning: {printable(warning)}\n")
