@@ -180,7 +180,12 @@ def parse_signing_keys(value: object) -> list[tuple[str, bytes]]:
     for item in str(value).split(","):
         kid, sep, secret = item.strip().partition(":")
         if not sep or not kid or not secret:
-            raise ValueError("TOKENPATROL_SIGNING_KEYS must look like 'kid:secret,kid2:secret2'")
+            raise StartupRefused(
+                "TOKENPATROL_SIGNING_KEYS must look like 'kid:secret,kid2:secret2'"
+            )
+        if any(kid == known for known, _secret in keys):
+            # Tokens signed with one of the two would fail against the other.
+            raise StartupRefused(f"TOKENPATROL_SIGNING_KEYS names the key id {kid!r} twice")
         keys.append((kid, secret.encode("utf-8")))
     return keys
 
@@ -193,7 +198,7 @@ def parse_rate_limits(value: object) -> dict[str, str]:
         if not item.strip():
             continue
         if not sep or name not in RATE_LIMIT_CLASSES or not limit:
-            raise ValueError(
+            raise StartupRefused(
                 "TOKENPATROL_RATE_LIMITS must look like "
                 "'read=1000/hour,write=2000/hour,admin=5000/hour'"
             )

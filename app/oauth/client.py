@@ -51,7 +51,11 @@ class CliClient(ClientMixin):  # type: ignore[misc]
 
 
 def is_allowed_redirect(redirect_uri: str) -> bool:
-    """Loopback on any port with the registered path; nothing else."""
+    """Loopback on any port with the registered path; nothing else. A backslash, a space or a
+    control character anywhere refuses it outright: parsers disagree about such URLs (Python
+    drops a newline that a browser may keep), and the answer would redirect to one of them."""
+    if "\\" in redirect_uri or " " in redirect_uri or not redirect_uri.isprintable():
+        return False
     try:
         parts = urlsplit(redirect_uri)
         port = parts.port

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from app import policy
 from app.models import OAuthCode, Token, User
 from app.oauth.client import CLIENT_ID, CliClient
 from app.services import oauth as store
@@ -97,6 +98,13 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredToken | None:
+        """Spends the refresh token, but only once the request is one that can succeed: a
+        refresh asking for a wider scope is refused with the token left unspent (spending it
+        would make the owner's next, honest refresh look like a replay)."""
+        requested = (self.request.payload.scope or "").strip()
+        held = store.find_live(refresh_token) if requested else None
+        if held is not None and not _within(requested, held.scope):
+            raise InvalidScopeError("a refresh cannot widen the sign-in's scope")
         row = store.spend_refresh_token(refresh_token)
         return StoredToken(row) if row is not None else None
 
@@ -105,6 +113,11 @@ class RotatingRefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def revoke_old_credential(self, refresh_token: StoredToken) -> None:
         """Already revoked when it was spent."""
+
+
+def _within(requested: str, held: str) -> bool:
+    names = [policy.canonical_scope(name) for name in requested.split()]
+    return all(name in policy.SCOPE_RANK and policy.scope_allows(held, name) for name in names)
 
 
 class RevokeEndpoint(RevocationEndpoint):  # type: ignore[misc]

@@ -26,6 +26,7 @@ from app.web.session import signed_in_user
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
 
+UNSAFE_PARAMETER = "a parameter of this request holds characters no redirect may carry"
 SCOPE_TEXT = {
     "read": "read your tokens, account and leak reports",
     "read_write": "read and change your tokens (create, rotate, delete)",
@@ -58,6 +59,9 @@ def authorize() -> Response | BaseResponse | tuple[str, int]:
         if error.redirect_uri:
             return server.handle_error_response(None, error)  # type: ignore[no-any-return]
         return render_template("oauth/error.html", error=error), 400
+    except ValueError:  # Authlib refuses to quote a parameter that holds `\` or a control char
+        refusal = _Refusal(UNSAFE_PARAMETER, "invalid_request")
+        return render_template("oauth/error.html", error=refusal), 400
     scope = grant.request.scope
     if scope == "admin" and user.role == policy.ROLE_USER:
         return render_template(
@@ -120,8 +124,8 @@ def metadata() -> Response:
 class _Refusal:
     """Shaped like an OAuth2Error for the error template."""
 
-    def __init__(self, description: str) -> None:
-        self.error, self.description = "access_denied", description
+    def __init__(self, description: str, error: str = "access_denied") -> None:
+        self.error, self.description = error, description
 
 
 def _origin(uri: str) -> str:

@@ -130,9 +130,13 @@ def _check_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
         return None
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=dt.UTC)
-    if expires_at <= utcnow():
+    try:
+        in_utc = expires_at.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:00 is past the last representable UTC time
+        raise InvalidArgument("expiresAt is out of range") from None
+    if in_utc <= utcnow():
         raise InvalidArgument("expiresAt must be in the future")
-    return expires_at.astimezone(dt.UTC)
+    return in_utc
 
 
 def list_for(user: User, kind: str) -> list[Token]:

@@ -299,3 +299,54 @@ def test_a_leaked_oauth_token_takes_its_sign_in_with_it(signed_in: FlaskClient, 
     )
     assert report.status == 200 and report.body["results"][0]["result"] == "revoked"
     assert check(api, tokens["access_token"]).status == 401
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "http://127.0.0.1:53682/callback\\x",
+        "http://127.0.0.1:53682\\@evil.example/callback",
+        "http://127.0.0.1:53682/callback\r\nSet-Cookie: x=1",
+        "http://127.0.0.1:53682/call\nback",
+        "http://127.0.0.1:53682/callback%0d%0aX: y",
+        "http://[::1:53682/callback",
+    ],
+    ids=["backslash", "backslash-userinfo", "crlf-header", "newline", "encoded-crlf", "bad-ipv6"],
+)
+def test_a_malformed_redirect_uri_is_a_400_without_a_redirect(
+    signed_in: FlaskClient, redirect_uri: str
+) -> None:
+    """Red-team finding 14: `\\` or CR/LF in redirect_uri made /oauth/authorize answer 500."""
+    path = authorize_path(redirect_uri, Pkce.new())
+    for method in ("GET", "POST"):
+        reply = signed_in.open(path, method=method, data={"allow": "Allow"})
+        assert reply.status_code == 400, (method, reply.status_code)
+        assert "Location" not in reply.headers
+
+
+def test_a_refresh_asking_for_more_scope_is_refused_without_spending_the_token(
+    signed_in: FlaskClient,
+) -> None:
+    """Red-team finding 15: the refused refresh burned the token, and the owner's next refresh
+    then looked like a replay and revoked the whole sign-in."""
+    tokens = sign_in_tokens(signed_in, scope="read")
+    wider = signed_in.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "scope": "admin",
+        },
+    )
+    assert wider.status_code == 400 and wider.json["error"] == "invalid_scope", wider.json
+    honest = signed_in.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+        },
+    )
+    assert honest.status_code == 200, honest.json
+    assert formats.identify(honest.json["access_token"]) is formats.OAUTH_ACCESS_TOKEN

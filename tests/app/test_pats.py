@@ -201,3 +201,17 @@ def test_pats_switched_off_answer_403_for_creation_and_use(
     assert api.call("GET", "/auth/check", alice).status == 200
     api.call("PATCH", "/api/v1/admin/settings", root_key, json_body={"pats_enabled": True})
     assert api.call("GET", "/auth/check", pat).status == 200
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    ["9999-12-31T23:59:59-23:00", "9999-12-31T23:59:59-00:01", "0001-01-01T00:00:00+14:00"],
+)
+def test_an_expiry_past_the_representable_range_is_a_400(
+    api: Api, root_key: str, expires_at: str
+) -> None:
+    """Red-team finding 14: this expiresAt made POST /me/pats answer 500 (OverflowError)."""
+    key = api.create_account(root_key, "acme", "alice")
+    body = {"name": "far", "scope": "read", "expiresAt": expires_at}
+    reply = api.call("POST", "/me/pats", key, json_body=body)
+    assert reply.status == 400 and reply.error_code == "INVALID_ARGUMENT", reply

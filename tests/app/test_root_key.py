@@ -114,3 +114,13 @@ def test_oi_serve_refuses_an_unusable_key_in_one_line(
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "TOKENPATROL_ROOT_API_KEY is set but" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_key_id_named_twice_in_the_signing_keys_refuses_start_up(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Red-team finding 15: a duplicate kid minted `oai_` tokens that failed verification."""
+    with pytest.raises(StartupRefused) as refused:
+        make_app(SIGNING_KEYS="k1:first-secret-of-enough-length,k1:second-secret-of-enough")
+    assert "names the key id 'k1' twice" in refused.value.message
+    assert "secret" not in refused.value.message
