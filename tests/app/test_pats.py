@@ -215,3 +215,19 @@ def test_an_expiry_past_the_representable_range_is_a_400(
     body = {"name": "far", "scope": "read", "expiresAt": expires_at}
     reply = api.call("POST", "/me/pats", key, json_body=body)
     assert reply.status == 400 and reply.error_code == "INVALID_ARGUMENT", reply
+
+
+@pytest.mark.parametrize("kind", ["pats", "api-tokens"])
+def test_an_attacker_with_a_read_write_token_cannot_rotate_into_admin(
+    api: Api, alice: str, kind: str
+) -> None:
+    """Red-team finding 1, from the attacker's side: a leaked `read_write` token lists its
+    owner's tokens, finds the `admin` one and rotates it to get a working admin token."""
+    admin = api.create_token(alice, kind, name="ops", scope="admin")
+    stolen = api.create_token(alice, kind, name="ci", scope="read_write")["token"]
+    listed = api.call("GET", f"/me/{kind}", stolen)
+    assert listed.status == 200 and admin["id"] in {t["id"] for t in listed.body}
+    rotated = api.call("POST", f"/me/{kind}/{admin['id']}/rotate", stolen, json_body={})
+    assert rotated.status == 403, rotated.status
+    assert "token" not in (rotated.body or {})
+    assert api.call("GET", "/auth/check", admin["token"]).status == 200  # the admin one stands
