@@ -189,6 +189,9 @@ class LeakEvent(db.Model):  # type: ignore[name-defined,misc]
     reported_by: Mapped[str | None] = mapped_column(String(64))
     reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     revoked_now: Mapped[bool] = mapped_column(default=False)
+    # The client's id for the report that revoked it: a retry of that report (its answer lost)
+    # is told "revoked" again, not "already_revoked".
+    report_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     token: Mapped[Token] = relationship()
 

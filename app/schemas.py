@@ -259,10 +259,16 @@ class LeakLocation(Request):
     url: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
+ReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+
 class LeakRevoke(Request):
     tokens: list[RawToken] = Field(min_length=1, max_length=MAX_LEAK_BATCH)
     location: LeakLocation = Field(default_factory=LeakLocation)
     source: LeakSource = "manual"
+    # Chosen by the client, the same on every retry of one report: a retry whose first try
+    # revoked a token (and whose answer was lost) is answered "revoked" again.
+    report_id: ReportId | None = Field(default=None, alias="reportId")
 
 
 class LeakRevokeResult(Reply):

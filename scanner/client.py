@@ -34,10 +34,21 @@ class LeakClient:
     def revoke(
         self, tokens: list[str], location: dict[str, Any], source: str
     ) -> list[dict[str, Any]]:
-        """One result per token: revoked, already_revoked or unknown (with fingerprint)."""
+        """One result per token: revoked, already_revoked or unknown (with fingerprint).
+
+        Each batch carries a report id of its own, the same on its retry: if the first try
+        revoked a token and its answer was lost, the retry is told "revoked", not
+        "already_revoked"."""
+        import secrets
+
         results: list[dict[str, Any]] = []
         for batch in _batches(tokens):
-            body = {"tokens": batch, "location": location, "source": source}
+            body = {
+                "tokens": batch,
+                "location": location,
+                "source": source,
+                "reportId": secrets.token_hex(16),
+            }
             results.extend(_results(self._post("/api/v1/leaks/revoke", body), len(batch)))
         return results
 

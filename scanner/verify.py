@@ -60,7 +60,9 @@ def revoke_live(findings: list[Finding], app_url: str, source: str, cwd: Path) -
             if result.get("result") == "revoked":
                 finding.status = "revoked_now"
             elif result.get("result") == "already_revoked":
-                finding.status = "revoked"
+                # It was live when this scan checked it: somebody else revoked it since. It
+                # still leaked while it worked, so it is not reported as long dead.
+                finding.status = "revoked_meanwhile"
 
 
 def _origin_url(cwd: Path) -> str | None:

@@ -68,7 +68,13 @@ def check(body: LeakCheck) -> LeakCheckReply:
 @per_address
 def revoke(body: LeakRevoke) -> LeakRevokeReply:
     location = leaks.Location(**body.location.model_dump())
-    results = leaks.revoke(body.tokens, location, body.source, reporter=request.remote_addr)
+    results = leaks.revoke(
+        body.tokens,
+        location,
+        body.source,
+        reporter=request.remote_addr,
+        report_id=body.report_id,
+    )
     return LeakRevokeReply(
         results=[
             LeakRevokeResult(

@@ -64,6 +64,7 @@ class RevokeResult:
     result: str
     token: Token | None
     invite: Invite | None = None
+    repeated: bool = False  # "revoked" again, for a retry of the report that revoked it
 
     @property
     def token_id(self) -> str | None:
@@ -94,7 +95,12 @@ def check(hashes: list[str]) -> list[CheckResult]:
 
 
 def revoke(
-    raws: list[str], location: Location, source: str, *, reporter: str | None
+    raws: list[str],
+    location: Location,
+    source: str,
+    *,
+    reporter: str | None,
+    report_id: str | None = None,
 ) -> list[RevokeResult]:
     """Revoke every live token among `raws` and record where each was seen, in one commit.
 
@@ -103,7 +109,7 @@ def revoke(
     """
     for attempt in (1, 2):
         try:
-            return _revoke_batch(raws, location, source, reporter)
+            return _revoke_batch(raws, location, source, Reporter(reporter, report_id))
         except IntegrityError:
             db.session.rollback()
             if attempt == 2:
@@ -111,24 +117,35 @@ def revoke(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class Reporter:
+    address: str | None
+    report_id: str | None
+
+
 def _revoke_batch(
-    raws: list[str], location: Location, source: str, reporter: str | None
+    raws: list[str], location: Location, source: str, reporter: Reporter
 ) -> list[RevokeResult]:
     # Each raw token is validated and hashed once; invalid ones can only be "unknown".
     hash_of = {raw: formats.token_hash(raw) for raw in raws if formats.identify(raw)}
     by_hash = _tokens_by_hash(hash_of.values())
     invites_by_hash = _invites_by_hash(h for h in hash_of.values() if h not in by_hash)
-    seen_here = _tokens_with_event_at(location, [token.id for token in by_hash.values()])
+    token_ids = [token.id for token in by_hash.values()]
+    seen_here = _tokens_with_event_at(location, token_ids)
+    revoked_by_this_report = _revoked_by_report(reporter.report_id, token_ids)
     results: list[RevokeResult] = []
     for raw in raws:
         raw_hash = hash_of.get(raw, "")
         if raw_hash in invites_by_hash:
-            results.append(_revoke_invite(raw, invites_by_hash[raw_hash], source, reporter))
+            results.append(_revoke_invite(raw, invites_by_hash[raw_hash], source, reporter.address))
             continue
         token = by_hash.get(raw_hash)
+        if token is not None and token.id in revoked_by_this_report:
+            results.append(RevokeResult(raw, "revoked", token, repeated=True))
+            continue
         results.append(_revoke_one(raw, token, location, source, reporter, seen_here))
     for result in results:
-        if result.result == "revoked" and result.token is not None:
+        if result.result == "revoked" and result.token is not None and not result.repeated:
             _notify_owner(result.token, location)
     db.session.commit()  # the revocations (and the mails to send) are durable from here
     return results  # the mail goes out from a worker: no request waits on a mail server
@@ -163,12 +180,12 @@ def _revoke_one(
     token: Token | None,
     location: Location,
     source: str,
-    reporter: str | None,
+    reporter: Reporter,
     seen_here: set[str],
 ) -> RevokeResult:
     if token is None:
         return RevokeResult(raw, "unknown", None)
-    actor = f"leak report ({source}) from {reporter or 'unknown'}"
+    actor = f"leak report ({source}) from {reporter.address or 'unknown'}"
     live = tokens.status_of(token) == "active"
     live = live and bool(tokens.revoke([token], "leaked", actor=actor, **_where(location)))
     if live and token.family_id:  # a leaked `oi login` token takes its whole sign-in with it
@@ -220,7 +237,7 @@ def _invites_by_hash(hashes: Iterable[str]) -> dict[str, Invite]:
 
 
 def _record_event(
-    token: Token, location: Location, source: str, reporter: str | None, *, revoked_now: bool
+    token: Token, location: Location, source: str, reporter: Reporter, *, revoked_now: bool
 ) -> None:
     db.session.add(
         LeakEvent(
@@ -232,11 +249,27 @@ def _record_event(
             line=location.line,
             url=location.url,
             source=source,
-            reported_by=reporter,
+            reported_by=reporter.address,
             reported_at=utcnow(),
             revoked_now=revoked_now,
+            report_id=reporter.report_id if revoked_now else None,
         )
     )
+
+
+def _revoked_by_report(report_id: str | None, token_ids: list[str]) -> set[str]:
+    """Which of these tokens the report `report_id` revoked (on an earlier try of it)."""
+    if report_id is None:
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(token_ids), LOOKUP_CHUNK):
+        query = select(LeakEvent.token_id).where(
+            LeakEvent.report_id == report_id,
+            LeakEvent.revoked_now.is_(True),
+            LeakEvent.token_id.in_(token_ids[start : start + LOOKUP_CHUNK]),
+        )
+        found.update(db.session.scalars(query))
+    return found
 
 
 def _tokens_with_event_at(location: Location, token_ids: list[str]) -> set[str]:

@@ -43,7 +43,8 @@
 #
 # Exit status:
 #   1  a live leak: a finding whose status is `revoked_now` (it was live when pushed: now
-#      revoked, but someone must look), `active` (revocation failed) or `unverified` (the
+#      revoked, but someone must look), `revoked_meanwhile` (live when checked, revoked by
+#      someone else before this job could), `active` (revocation failed) or `unverified` (the
 #      service could not be asked); any status not listed under 0 counts as live too;
 #   0  no finding, or only `revoked`, `expired` or `unknown` ones (not a live token of this
 #      service; they are still listed in the log and in the SARIF report);
@@ -225,7 +226,9 @@ for f in findings:
         if f.get("author"):
             where += f" by {shown(f['author'])}"
     label = "leak" if dead else "LIVE LEAK"
-    status = "revoked now" if status == "revoked_now" else status
+    status = {"revoked_now": "revoked now", "revoked_meanwhile": "revoked meanwhile"}.get(
+        status, status
+    )
     print(
         f"tokenpatrol: {label}: {f.get('kind')} {f.get('redacted')} "
         f"(fingerprint {f.get('fingerprint')}) at {where}: {status}"

@@ -158,3 +158,22 @@ def test_reports_of_a_dead_token_add_few_events_and_one_per_place(api: Api, root
     events = api.call("GET", "/me/leaks", key).body
     paths = sorted(event["path"] for event in events)
     assert paths == ["fake-0.py", "fake-1.py", "fake-2.py", "fake-3.py", "first.py"], paths
+
+
+def test_a_retried_report_gets_the_same_answer(api: Api, root_key: str) -> None:
+    """Red-team finding 8: the first try committed, its answer was lost, and the retry was told
+    `already_revoked`, so the scanner reported a live leak as long dead."""
+    key = api.create_account(root_key, "acme", "alice")
+    token = api.create_token(key)["token"]
+    body = {"tokens": [token], "location": {"path": "a.py"}, "reportId": "r" * 32}
+    first = api.call("POST", "/api/v1/leaks/revoke", json_body=body)
+    retry = api.call("POST", "/api/v1/leaks/revoke", json_body=body)
+    assert [first.body["results"][0]["result"], retry.body["results"][0]["result"]] == [
+        "revoked",
+        "revoked",
+    ]
+    other = {**body, "reportId": "s" * 32}
+    again = api.call("POST", "/api/v1/leaks/revoke", json_body=other)
+    assert again.body["results"][0]["result"] == "already_revoked"
+    bad = api.call("POST", "/api/v1/leaks/revoke", json_body={**body, "reportId": "x"})
+    assert bad.status == 400

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import requests
 
 from scanner import formats
 from tests.support.api import Api
@@ -98,3 +102,62 @@ def test_scan_with_the_service_down_reports_unverified(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert [f["status"] for f in json.loads(done.stdout)["findings"]] == ["unverified"]
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+class _LosesTheFirstRevokeAnswer(BaseHTTPRequestHandler):
+    """Forwards every request to the service, but drops the answer to the first revoke: the
+    service has committed the revocation, the scanner never hears of it and tries again."""
+
+    target = ""
+    dropped: list[str]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        reply = requests.post(
+            self.target + self.path,
+            data=body,
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        if self.path.endswith("/leaks/revoke") and not self.dropped:
+            self.dropped.append(self.path)
+            self.close_connection = True
+            return  # no answer at all
+        self.send_response(reply.status_code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply.content)))
+        self.end_headers()
+        self.wfile.write(reply.content)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_a_revocation_whose_answer_was_lost_is_still_reported_as_revoked_now(
+    live_server: LiveServer, http: Api, tmp_path: Path
+) -> None:
+    """Red-team finding 8: the retry was told `already_revoked`, the finding showed `revoked`
+    and the CI gate passed on a token that was live in the push."""
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    live = http.create_token(key, name="deploy")["token"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    commit(repo, "settings.py", f"TOKEN = '{live}'\n")
+    dropped: list[str] = []
+    handler = type(
+        "Proxy", (_LosesTheFirstRevokeAnswer,), {"target": live_server.url, "dropped": dropped}
+    )
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        done = oi("scan", "--history", "--revoke", "--app-url", url, "--format", "json", cwd=repo)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert dropped, "the proxy never saw a revoke"
+    assert done.returncode == 1, done.stderr[-500:]
+    (finding,) = json.loads(done.stdout)["findings"]
+    assert finding["status"] == "revoked_now", finding["status"]
+    assert http.call("GET", "/auth/check", live).status == 401
