@@ -99,6 +99,9 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     replaced_by: Mapped[str | None] = mapped_column(String(40))
+    # The token whose request minted this one (created or rotated it); None for the web UI,
+    # the root key and OAuth. Revoking a token as leaked revokes what it made, transitively.
+    created_by: Mapped[str | None] = mapped_column(String(40), index=True)
     # OAuth tokens from one sign-in share a family: reuse of a spent refresh token kills it all.
     family_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
@@ -192,6 +195,8 @@ class LeakEvent(db.Model):  # type: ignore[name-defined,misc]
     # The client's id for the report that revoked it: a retry of that report (its answer lost)
     # is told "revoked" again, not "already_revoked".
     report_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Tokens this report also revoked because the leaked one had made them.
+    also_revoked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     token: Mapped[Token] = relationship()
 

@@ -277,6 +277,8 @@ class LeakRevokeResult(Reply):
     result: Literal["revoked", "already_revoked", "unknown"]
     token_id: str | None = Field(alias="tokenId")
     kind: str | None
+    # Live tokens the leaked one had made (created, or its own rotation), revoked with it.
+    also_revoked: int = Field(default=0, alias="alsoRevoked")
 
 
 class LeakRevokeReply(Reply):
@@ -300,3 +302,4 @@ class LeakEventInfo(Reply):
     reported_at: dt.datetime = Field(alias="reportedAt")
     revoked_at: dt.datetime | None = Field(alias="revokedAt")
     revoked_now: bool = Field(alias="revokedNow")
+    also_revoked: int = Field(alias="alsoRevoked")

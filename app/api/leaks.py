@@ -83,6 +83,7 @@ def revoke(body: LeakRevoke) -> LeakRevokeReply:
                 result=result.result,
                 token_id=result.token_id,
                 kind=result.kind,
+                also_revoked=result.also_revoked,
             )
             for result in results
         ],
@@ -108,6 +109,7 @@ def event_info(event: LeakEvent) -> LeakEventInfo:
         reported_at=event.reported_at,
         revoked_at=token.revoked_at,
         revoked_now=event.revoked_now,
+        also_revoked=event.also_revoked,
     )
 
 

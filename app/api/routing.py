@@ -163,7 +163,8 @@ def principal_with_user() -> tuple[Principal, User]:
 def token_caller() -> tokens.Caller:
     """The caller as the token rules see them: their user, the credential's scope, the actor."""
     caller, user = principal_with_user()
-    return tokens.Caller(user=user, scope=caller.scope, actor=caller.actor)
+    token_id = caller.identity.token_id if caller.identity is not None else None
+    return tokens.Caller(user=user, scope=caller.scope, actor=caller.actor, token_id=token_id)
 
 
 def principal() -> Principal:

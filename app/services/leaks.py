@@ -65,6 +65,7 @@ class RevokeResult:
     token: Token | None
     invite: Invite | None = None
     repeated: bool = False  # "revoked" again, for a retry of the report that revoked it
+    also_revoked: int = 0  # live tokens the leaked one had made, revoked with it
 
     @property
     def token_id(self) -> str | None:
@@ -76,16 +77,21 @@ class RevokeResult:
 
 
 def check(hashes: list[str]) -> list[CheckResult]:
-    """Status of each hash: active, revoked, expired or unknown (tokens and invite tokens)."""
+    """Status of each hash: active, revoked, expired or unknown (tokens and invite tokens).
+
+    A dead token that made tokens still alive (it created them, or rotated itself into one)
+    is `active`: its power still works, and a scanner must report it so that it gets revoked.
+    """
     found = _tokens_by_hash(hashes)
     invites_found = _invites_by_hash(h for h in hashes if h not in found)
+    dead = [token.id for token in found.values() if tokens.status_of(token) != "active"]
+    living_through_heirs = tokens.with_live_descendants(dead)
     results = []
     for token_hash in hashes:
         if token_hash in found:
             token = found[token_hash]
-            results.append(
-                CheckResult(token_hash, tokens.status_of(token), token.id, token.kind, token.scope)
-            )
+            status = "active" if token.id in living_through_heirs else tokens.status_of(token)
+            results.append(CheckResult(token_hash, status, token.id, token.kind, token.scope))
         elif token_hash in invites_found:
             invite = invites_found[token_hash]
             results.append(CheckResult(token_hash, _invite_status(invite), invite.id, INVITE_KIND))
@@ -146,7 +152,7 @@ def _revoke_batch(
         results.append(_revoke_one(raw, token, location, source, reporter, seen_here))
     for result in results:
         if result.result == "revoked" and result.token is not None and not result.repeated:
-            _notify_owner(result.token, location)
+            _notify_owner(result.token, location, result.also_revoked)
     db.session.commit()  # the revocations (and the mails to send) are durable from here
     return results  # the mail goes out from a worker: no request waits on a mail server
 
@@ -190,10 +196,15 @@ def _revoke_one(
     live = live and bool(tokens.revoke([token], "leaked", actor=actor, **_where(location)))
     if live and token.family_id:  # a leaked `oi login` token takes its whole sign-in with it
         tokens.revoke_family(token.family_id, "leaked", actor=f"leak report ({source})")
-    if token.id not in seen_here and (live or _may_add_event(token)):
+    # Whatever the leaked token made (tokens it created, its own rotation) dies with it, even
+    # when the token itself was revoked already: its successors are the leak, still working.
+    made = len(tokens.revoke_descendants(token.id, "leaked_ancestor", actor=actor))
+    revoked_now = live or made > 0
+    if token.id not in seen_here and (revoked_now or _may_add_event(token)):
         seen_here.add(token.id)
-        _record_event(token, location, source, reporter, revoked_now=live)
-    return RevokeResult(raw, "revoked" if live else "already_revoked", token)
+        _record_event(token, location, source, reporter, revoked_now=revoked_now, made=made)
+    result = "revoked" if revoked_now else "already_revoked"
+    return RevokeResult(raw, result, token, also_revoked=made)
 
 
 def _may_add_event(token: Token) -> bool:
@@ -237,7 +248,13 @@ def _invites_by_hash(hashes: Iterable[str]) -> dict[str, Invite]:
 
 
 def _record_event(
-    token: Token, location: Location, source: str, reporter: Reporter, *, revoked_now: bool
+    token: Token,
+    location: Location,
+    source: str,
+    reporter: Reporter,
+    *,
+    revoked_now: bool,
+    made: int = 0,
 ) -> None:
     db.session.add(
         LeakEvent(
@@ -253,6 +270,7 @@ def _record_event(
             reported_at=utcnow(),
             revoked_now=revoked_now,
             report_id=reporter.report_id if revoked_now else None,
+            also_revoked=made,
         )
     )
 
@@ -284,15 +302,20 @@ def _tokens_with_event_at(location: Location, token_ids: list[str]) -> set[str]:
     return seen
 
 
-def _notify_owner(token: Token, location: Location) -> None:
+def _notify_owner(token: Token, location: Location, also_revoked: int = 0) -> None:
     """Queue the owner's mail: which token (name and last 4), where it leaked, what to do."""
     if not token.user.email:
         return
     where = _mail_where(location)
+    made = (
+        f" {also_revoked} token(s) made with it (created or rotated by it) were revoked too."
+        if also_revoked
+        else ""
+    )
     body = (
         f'Your {token.kind.replace("_", " ")} "{token.name}" ({token.display_prefix}...'
         f"{token.last4}) was found leaked ({where}) and was revoked at "
-        f"{token.revoked_at:%Y-%m-%d %H:%M:%S} UTC. It no longer works.\n\n"
+        f"{token.revoked_at:%Y-%m-%d %H:%M:%S} UTC. It no longer works.{made}\n\n"
         f"{REPLACEMENT_HINT}\n"
     )
     mail.queue(

@@ -39,9 +39,11 @@ def issue(
     expires_at: dt.datetime | None = None,
     agent_id: str | None = None,
     actor: str,
+    created_by: str | None = None,
 ) -> IssuedToken:
     """Make a token of `kind` for `user` and commit it."""
     row, raw = _add_minted(user, kind, name, policy.canonical_scope(scope), expires_at, agent_id)
+    row.created_by = created_by
     audit.record(actor, f"{kind}.create", row.id, name=name, scope=row.scope, last4=row.last4)
     db.session.commit()
     return IssuedToken(row, raw)
@@ -55,6 +57,7 @@ class Caller:
     user: User
     scope: str
     actor: str
+    token_id: str | None = None  # the token the caller acts with, if any (its lineage)
 
 
 def create(
@@ -76,6 +79,7 @@ def create(
         expires_at=_check_expiry(expires_at),
         agent_id=agent_id,
         actor=caller.actor,
+        created_by=caller.token_id,
     )
 
 
@@ -93,6 +97,9 @@ def rotate(
     if expires_at is None and token.expires_at is not None:
         expires_at = utcnow() + (token.expires_at - token.created_at)
     row, raw = _add_minted(token.user, kind, token.name, token.scope, expires_at, token.agent_id)
+    # A replacement descends from the token that asked for it, or, from the web, from the token
+    # it replaces: either way, revoking a leaked ancestor reaches it.
+    row.created_by = caller.token_id or token.id
     db.session.flush()  # the old row's replaced_by points at it
     if not revoke([token], "rotated", actor=caller.actor, action="rotate", replaced_by=row.id):
         db.session.rollback()  # a racing rotation or revocation got there first
@@ -209,6 +216,44 @@ def add_issued(
     _fill_secret_columns(row, raw)
     db.session.add(row)
     return row
+
+
+def revoke_descendants(token_id: str, reason: str, *, actor: str) -> list[Token]:
+    """Revoke every live token `token_id` made (created or rotated), and what those made, in
+    turn; the caller commits. A leaked token must not outlive itself in its successors."""
+    revoked: list[Token] = []
+    seen, frontier = {token_id}, [token_id]
+    while frontier:
+        children = list(db.session.scalars(select(Token).where(Token.created_by.in_(frontier))))
+        frontier = [child.id for child in children if child.id not in seen]
+        seen.update(frontier)
+        live = [child for child in children if child.revoked_at is None]
+        revoked += revoke(live, reason, actor=actor, via=token_id)
+    return revoked
+
+
+def with_live_descendants(token_ids: list[str]) -> set[str]:
+    """Which of these tokens have a live descendant (through any number of generations)."""
+    ancestor_of = {token_id: token_id for token_id in token_ids}  # id -> the asked-for root
+    living: set[str] = set()
+    frontier = list(token_ids)
+    while frontier:
+        children = db.session.execute(
+            select(Token.id, Token.created_by, Token.revoked_at, Token.expires_at).where(
+                Token.created_by.in_(frontier)
+            )
+        ).all()
+        frontier = []
+        now = utcnow()
+        for child_id, parent, revoked_at, expires_at in children:
+            root = ancestor_of[str(parent)]
+            if child_id in ancestor_of:
+                continue
+            ancestor_of[child_id] = root
+            frontier.append(child_id)
+            if revoked_at is None and (expires_at is None or expires_at > now):
+                living.add(root)
+    return living
 
 
 def revoke_family(family_id: str, reason: str, *, actor: str) -> int:
