@@ -201,6 +201,20 @@ class LeakEvent(db.Model):  # type: ignore[name-defined,misc]
     token: Mapped[Token] = relationship()
 
 
+class WebSession(db.Model):  # type: ignore[name-defined,misc]
+    """A web sign-in, kept on the server: signing out ends it for every copy of the cookie, and
+    a secret waiting to be shown once waits here, not in the cookie."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reveal_page: Mapped[str | None] = mapped_column(String(100))
+    reveal_sealed: Mapped[str | None] = mapped_column(Text)
+
+
 class ExpiryNotice(db.Model):  # type: ignore[name-defined,misc]
     """One row per token per reminder (7 days, 1 day): inserted before the mail is queued, so
     two cron runs racing each other cannot send the same reminder twice."""

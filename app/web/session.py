@@ -1,7 +1,8 @@
-"""Who is signed in to the web pages: Flask-Login over the `User` row, without touching the model.
+"""Who is signed in to the web pages: Flask-Login over a `WebSession` row kept on the server.
 
-The session names the user's row id and a digest of their password hash, so a password change,
-or a user deleted and made again, ends every session that was opened before.
+The cookie names the session row and a digest of the user's password hash. Signing out ends
+the row, so a copy of the cookie taken before stops working too; a password change, or a user
+deleted and made again, ends every session that was opened before.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -19,11 +21,10 @@ from flask_login import LoginManager, current_user
 from app import policy
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import User
+from app.models import User, WebSession, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MAX_ROW_ID = 2**31 - 1  # the users.id column is a 32-bit integer on PostgreSQL
 ADMINS_ONLY = "Only account admins can open this page."
 
 login_manager = LoginManager()
@@ -31,9 +32,10 @@ login_manager = LoginManager()
 
 @dataclass(frozen=True)
 class WebUser:
-    """Flask-Login's view of a `User` row."""
+    """Flask-Login's view of a signed-in `User` and the server-side session they hold."""
 
     user: User
+    session: WebSession
 
     @property
     def is_authenticated(self) -> bool:
@@ -48,24 +50,48 @@ class WebUser:
         return False
 
     def get_id(self) -> str:
-        return session_id(self.user)
+        return f"{self.session.id}.{_password_digest(self.user.password_hash or '')}"
 
 
-def session_id(user: User) -> str:
-    return f"{user.id}.{_password_digest(user.password_hash or '')}"
+def begin_session(user: User) -> WebUser:
+    """A new server-side session for `user` (committed): what `login_user` is given."""
+    row = WebSession(id=secrets.token_urlsafe(32), user_pk=user.id, created_at=utcnow())
+    db.session.add(row)
+    db.session.commit()
+    return WebUser(user, row)
+
+
+def end_current_session() -> None:
+    """End the signed-in session on the server: every copy of its cookie stops working."""
+    row = current_session()
+    if row is None:
+        return
+    row.ended_at = utcnow()
+    row.reveal_page = row.reveal_sealed = None
+    db.session.commit()
+
+
+def current_session() -> WebSession | None:
+    if not current_user.is_authenticated:
+        return None
+    return cast(WebUser, current_user).session
 
 
 def load_user(value: str) -> WebUser | None:
-    """The signed-in user, or None when the row is gone or its password changed since."""
-    row_id, _, digest = value.partition(".")
-    if not row_id.isdigit() or int(row_id) > MAX_ROW_ID:
+    """The signed-in user, or None when the session ended, the user is gone or their password
+    changed since."""
+    session_key, _, digest = value.partition(".")
+    if not session_key or len(session_key) > 64:
         return None
-    user = db.session.get(User, int(row_id))
+    row = db.session.get(WebSession, session_key)
+    if row is None or row.ended_at is not None:
+        return None
+    user = db.session.get(User, row.user_pk)
     if user is None or not user.password_hash:
         return None
     if not hmac.compare_digest(digest, _password_digest(user.password_hash)):
         return None
-    return WebUser(user)
+    return WebUser(user, row)
 
 
 login_manager.user_loader(load_user)

@@ -16,7 +16,7 @@ from app.web import throttle
 from app.web.blueprint import bp
 from app.web.forms import ConfirmForm, InviteClaimForm, LoginForm, first_error, submitted
 from app.web.redirects import DEFAULT_AFTER_SIGN_IN, safe_next
-from app.web.session import WebUser, signed_in_user
+from app.web.session import begin_session, end_current_session, signed_in_user
 
 WRONG_LOGIN = "Wrong user id, email or password."
 DUMMY_PASSWORD = "not the password of anyone"
@@ -48,6 +48,7 @@ def login() -> Response:
 @public
 def logout() -> Response:
     submitted(ConfirmForm())
+    end_current_session()
     logout_user()
     session.clear()
     return redirect(url_for("web.login"))
@@ -89,7 +90,7 @@ def _check_password(login_name: str, password: str) -> User | None:
 
 def _sign_in(user: User) -> None:
     session.clear()  # nothing from before the sign-in (stale reveals, old CSRF token) carries over
-    login_user(WebUser(user))
+    login_user(begin_session(user))
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from flask import Flask
 from time_machine import TimeMachineFixture
 
 from app.services import passwords
-from tests.web.browser import Browser
+from tests.web.browser import Browser, new_token
 from tests.web.conftest import Person
 
 WRONG = "Wrong user id, email or password."
@@ -206,3 +206,40 @@ def test_the_per_address_limit_defaults_to_20_failures_a_minute(
     browser = Browser(make_app().test_client())
     statuses = [browser.sign_in(f"name-{n}", "wrong password!").status_code for n in range(21)]
     assert statuses == [401] * 20 + [429]
+
+
+def copy_of_the_cookie(app: Flask, browser: Browser) -> Browser:
+    """A second browser holding a copy of the first one's session cookie, as a thief would."""
+    cookie = browser.client.get_cookie("session")
+    assert cookie is not None
+    thief = Browser(app.test_client())
+    thief.client.set_cookie("session", cookie.value)
+    return thief
+
+
+def test_a_cookie_copied_before_sign_out_stops_working(
+    app: Flask, browser: Browser, admin: Person
+) -> None:
+    """Red-team finding 12: a session cookie copied before POST /logout still opened pages."""
+    browser.sign_in("dana", admin.password)
+    thief = copy_of_the_cookie(app, browser)
+    assert thief.get("/settings/tokens").status_code == 200  # the copy works while signed in
+    assert browser.sign_out().status_code == 302
+    assert thief.get("/settings/tokens").status_code == 302
+    assert browser.get("/settings/tokens").status_code == 302
+
+
+def test_a_new_token_is_shown_once_even_to_a_replayed_cookie(
+    app: Flask, browser: Browser, admin: Person
+) -> None:
+    """Red-team finding 12: replaying the cookie from right after creation showed the token
+    again within the 10-minute window."""
+    browser.sign_in("dana", admin.password)
+    created = browser.submit("/settings/tokens", {"name": "laptop", "scope": "read"})
+    assert created.status_code == 302
+    thief = copy_of_the_cookie(app, browser)
+    first = new_token(browser.get("/settings/tokens").get_data(as_text=True))
+    assert first is not None
+    replayed = thief.get("/settings/tokens")
+    assert replayed.status_code == 200 and new_token(replayed.get_data(as_text=True)) is None
+    assert new_token(browser.get("/settings/tokens").get_data(as_text=True)) is None
