@@ -154,9 +154,14 @@ def dev_user() -> User:
 
 
 def find_by_login(login: str) -> User | None:
-    """A user by email, or by user id when that id is unique on the instance."""
+    """A user by email, by `account/user`, or by user id alone when that id is unique on the
+    instance. User ids are unique per account only, so someone in another account can take
+    the same id; `account/user` (and the email) always name exactly one person."""
     if "@" in login:
         return db.session.scalars(select(User).where(User.email == login.lower())).first()
+    account_id, slash, user_id = login.partition("/")
+    if slash:
+        return _find_user(account_id, user_id) if account_id and user_id else None
     matches = list(db.session.scalars(select(User).where(User.user_id == login).limit(2)))
     return matches[0] if len(matches) == 1 else None
 

@@ -243,3 +243,15 @@ def test_a_new_token_is_shown_once_even_to_a_replayed_cookie(
     replayed = thief.get("/settings/tokens")
     assert replayed.status_code == 200 and new_token(replayed.get_data(as_text=True)) is None
     assert new_token(browser.get("/settings/tokens").get_data(as_text=True)) is None
+
+
+def test_a_user_id_taken_in_another_account_cannot_lock_its_owner_out(
+    browser: Browser, admin: Person, api: Any, root_key: str
+) -> None:
+    """Red-team finding 15: an invitee in another account took `dana` as their user id, and
+    the real dana could no longer sign in by id."""
+    api.create_account(root_key, "globex", "dana")  # the same id, another account
+    assert browser.sign_in("acme/dana", admin.password).status_code == 302
+    assert browser.sign_out().status_code == 302
+    assert browser.sign_in("dana", admin.password).status_code == 401  # no longer one person
+    assert browser.sign_in("globex/dana", admin.password).status_code == 401
