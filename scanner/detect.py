@@ -33,6 +33,12 @@ class Match(NamedTuple):
 
 def find_tokens(data: bytes) -> Iterator[Match]:
     """Every valid token in `data`, with its 1-based line and whether the line allows it."""
+    for match, _end in _matches(data):
+        yield match
+
+
+def _matches(data: bytes) -> Iterator[tuple[Match, int]]:
+    """Each valid token as a Match, with the offset just past it."""
     if _PREFIXES.search(data) is None:
         return
     for candidate in _CANDIDATE.finditer(data):
@@ -41,7 +47,35 @@ def find_tokens(data: bytes) -> Iterator[Match]:
         if fmt is None:
             continue
         start = candidate.start()
-        yield Match(token, fmt.kind, data.count(b"\n", 0, start) + 1, _line_allows(data, start))
+        line = data.count(b"\n", 0, start) + 1
+        yield Match(token, fmt.kind, line, _line_allows(data, start)), candidate.end()
+
+
+# A token is far shorter than this; a token cut by a window's end is whole in the next window,
+# which starts this much earlier.
+OVERLAP = 64 << 10
+
+
+def find_tokens_in_windows(first: bytes, rest: Iterator[bytes]) -> Iterator[Match]:
+    """`find_tokens` over content that arrives window by window, with line numbers of the whole.
+
+    Each window is scanned with the last OVERLAP bytes of the one before it in front: a match
+    that ends within that overlap was found already, and is skipped.
+    """
+    tail, lines_before = b"", 0
+    for chunk in _chain(first, rest):
+        window = tail + chunk
+        for match, end in _matches(window):
+            if end > len(tail):
+                yield match._replace(line=match.line + lines_before)
+        keep = window[-OVERLAP:]
+        lines_before += window.count(b"\n", 0, len(window) - len(keep))
+        tail = keep
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def _line_allows(data: bytes, offset: int) -> bool:

@@ -112,8 +112,15 @@ def stash_commits(cwd: Path) -> list[str]:
 
 
 class Blob(NamedTuple):
+    """A blob's content: whole, or (larger than `LARGE_BLOB`) its first window in `data` and
+    the rest from `rest`, read from the pipe as it is consumed."""
+
     sha: str
     data: bytes
+    rest: Iterator[bytes] | None = None
+
+
+LARGE_BLOB = 8 << 20  # scanner.sources.WINDOW: a larger blob is streamed, not read whole
 
 
 PIPE_SIZE = 1 << 20
@@ -185,13 +192,61 @@ class CatFile:
                 continue
             if len(parts) != 3:
                 raise GitError(f"unexpected output from git cat-file: {header[:80]!r}")
-            data = stdout.read(int(parts[2]))
-            stdout.read(1)  # the newline after each object
-            if not only_blobs or parts[1] == b"blob":
-                yield Blob(parts[0].decode("ascii"), data)
+            size = int(parts[2])
+            wanted = not only_blobs or parts[1] == b"blob"
+            if size <= LARGE_BLOB:
+                data = stdout.read(size)
+                stdout.read(1)  # the newline after each object
+                if wanted:
+                    yield Blob(parts[0].decode("ascii"), data)
+                continue
+            rest = _Remainder(stdout, size - LARGE_BLOB)
+            first = stdout.read(LARGE_BLOB)
+            if wanted:
+                yield Blob(parts[0].decode("ascii"), first, iter(rest))
+            rest.drain()  # whatever the consumer left unread, before the next header
+            stdout.read(1)
         if self.process.wait() != 0 and self.process.stderr is not None:
             message = self.process.stderr.read().decode("utf-8", "replace").strip()
             raise GitError(message.splitlines()[-1] if message else "git cat-file failed")
+
+
+class _Remainder:
+    """The unread part of one large object on the cat-file pipe, LARGE_BLOB at a time."""
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self.stream, self.left = stream, size
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.left > 0:
+            chunk = self.stream.read(min(LARGE_BLOB, self.left))
+            if not chunk:
+                raise GitError("git cat-file ended in the middle of an object")
+            self.left -= len(chunk)
+            yield chunk
+
+    def drain(self) -> None:
+        for _chunk in self:
+            pass
+
+
+def blob_windows(sha: str, cwd: Path) -> Iterator[bytes]:
+    """One blob's content, LARGE_BLOB at a time, from a `git cat-file blob` of its own."""
+    process = subprocess.Popen(
+        [*GIT, "cat-file", "blob", sha],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
+    assert process.stdout is not None
+    try:
+        while chunk := process.stdout.read(LARGE_BLOB):
+            yield chunk
+    finally:
+        process.stdout.close()
+        if process.wait() != 0:
+            raise GitError(f"git cat-file could not read blob {sha}")
 
 
 def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], CatFile]:

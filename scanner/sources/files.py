@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from scanner import git
-from scanner.sources import Item, SourceError
+from scanner.sources import WINDOW, Item, SourceError
 
 
 def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -> Iterator[Item]:
@@ -21,11 +22,14 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
     for file in _files(roots, respect_ignore, warnings):
         try:
-            data = file.read_bytes()
+            handle = file.open("rb")
         except OSError as error:
             warnings.append(f"cannot read {_display(file)}: {error.strerror}")
             continue
-        yield Item(_display(file), data)
+        with handle:
+            first = handle.read(WINDOW)
+            more = iter(functools.partial(handle.read, WINDOW), b"")
+            yield Item(_display(file), first, None, more if len(first) == WINDOW else None)
 
 
 def _files(roots: list[Path], respect_ignore: bool, warnings: list[str]) -> Iterator[Path]:

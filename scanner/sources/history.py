@@ -43,7 +43,7 @@ class HistoryScan:
         try:
             for blob in reader.read_piped():
                 self.blobs_read += 1
-                yield Item(blob.sha, blob.data, blob.sha)
+                yield Item(blob.sha, blob.data, blob.sha, blob.rest)
         finally:
             reader.close()
             lister.wait()

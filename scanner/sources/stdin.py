@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 
-from scanner.sources import Item
+from scanner.sources import WINDOW, Item
 
 STDIN_PATH = "-"
 
 
 def read_stdin() -> Iterator[Item]:
-    yield Item(STDIN_PATH, sys.stdin.buffer.read())
+    """Window by window: a CI log of any size is scanned in bounded memory."""
+    stream = sys.stdin.buffer
+    first = stream.read(WINDOW)
+    more = iter(functools.partial(stream.read, WINDOW), b"")
+    yield Item(STDIN_PATH, first, None, more if len(first) == WINDOW else None)

@@ -139,7 +139,12 @@ def _detect(items: Iterator[Item], summary: Summary) -> list[Finding]:
     findings = []
     for item in items:
         summary.scanned += 1
-        for match in detect.find_tokens(item.data):
+        matches = (
+            detect.find_tokens(item.data)
+            if item.rest is None
+            else detect.find_tokens_in_windows(item.data, item.rest)
+        )
+        for match in matches:
             if match.allowed:
                 summary.allowed += 1
                 continue
