@@ -86,12 +86,18 @@ def test_a_directory_thousands_deep_is_scanned_not_a_crash(tmp_path: Path) -> No
     """Finding 14: 1,100 levels with --no-ignore gave RecursionError and exit 1."""
     top = tmp_path / "deep"
     secret = new_pat()
-    path = top
+    levels = [top]
     top.mkdir()
     for _ in range(1100):  # os.makedirs itself recurses
-        path = path / "d"
-        os.mkdir(path)
-    (path / "leak.txt").write_text(f"{secret}\n")
-    done = run_main(["scan", "--no-ignore", "--no-verify", "--format", "json", str(top)])
+        levels.append(levels[-1] / "d")
+        os.mkdir(levels[-1])
+    leak = levels[-1] / "leak.txt"
+    leak.write_text(f"{secret}\n")
+    try:
+        done = run_main(["scan", "--no-ignore", "--no-verify", "--format", "json", str(top)])
+    finally:  # shutil.rmtree (pytest's own clean-up of old temporary folders) would recurse
+        leak.unlink()
+        for level in reversed(levels):
+            level.rmdir()
     assert done.rc == 1, done.why
     assert [f["fingerprint"] for f in done.findings] == [formats.fingerprint(secret)], done.why
