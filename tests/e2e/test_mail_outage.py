@@ -15,7 +15,13 @@ import requests
 
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
-from tests.support.live_server import free_port, oi_command, running_server, server_environment
+from tests.support.live_server import (
+    LiveServer,
+    free_port,
+    oi_command,
+    running_server,
+    server_environment,
+)
 
 SMTP_TIMEOUT = "120"  # a request that waited on this mail server would wait this long
 REQUEST_GUARD = 30  # seconds: far below what one blocked mail would cost
@@ -74,16 +80,24 @@ def report(server_url: str, tokens: list[str]) -> requests.Response:
     )
 
 
+@contextmanager
+def service_mailing_to(
+    smtp: HangingListener, database_url: str, tmp_path: Path, **env: str
+) -> Iterator[LiveServer]:
+    """`oi serve` whose mail goes to `smtp`."""
+    with running_server(
+        database_url, tmp_path, TOKENPATROL_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}", **env
+    ) as server:
+        yield server
+
+
 def test_no_request_talks_to_the_mail_server(database_url: str, tmp_path: Path) -> None:
     """With the worker thread off, nothing may connect to the mail server while leak reports,
     junk ones included, are answered: the mail waits in the outbox."""
     with (
         hanging_listener() as smtp,
-        running_server(
-            database_url,
-            tmp_path,
-            TOKENPATROL_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
-            TOKENPATROL_MAIL_WORKER_INTERVAL_SECONDS="0",
+        service_mailing_to(
+            smtp, database_url, tmp_path, TOKENPATROL_MAIL_WORKER_INTERVAL_SECONDS="0"
         ) as server,
     ):
         token = owner_token(Api(base_url=server.url), "acme")
@@ -97,10 +111,10 @@ def test_no_request_talks_to_the_mail_server(database_url: str, tmp_path: Path) 
 def test_a_hanging_mail_server_holds_no_request(database_url: str, tmp_path: Path) -> None:
     with (
         hanging_listener() as smtp,
-        running_server(
+        service_mailing_to(
+            smtp,
             database_url,
             tmp_path,
-            TOKENPATROL_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
             TOKENPATROL_MAIL_SMTP_TIMEOUT_SECONDS=SMTP_TIMEOUT,
             TOKENPATROL_MAIL_WORKER_INTERVAL_SECONDS="0.2",
         ) as server,

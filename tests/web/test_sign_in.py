@@ -47,17 +47,23 @@ def test_every_failure_says_the_same_with_401(
     assert browser.get("/settings/tokens").status_code == 302
 
 
-def test_unknown_users_cost_an_argon2_verify_too(
-    browser: Browser, admin: Person, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def counted_verifies(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The password hash of every argon2 verify a sign-in costs, appended as it runs."""
     checked: list[str | None] = []
     real = passwords.verify_password
 
-    def spy(password_hash: str | None, password: str) -> bool:
+    def counted(password_hash: str | None, password: str) -> bool:
         checked.append(password_hash)
         return real(password_hash, password)
 
-    monkeypatch.setattr(passwords, "verify_password", spy)
+    monkeypatch.setattr(passwords, "verify_password", counted)
+    return checked
+
+
+def test_unknown_users_cost_an_argon2_verify_too(
+    browser: Browser, admin: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = counted_verifies(monkeypatch)
     browser.sign_in("nobody", "some password")
     browser.sign_in("owner", "some password")  # exists, but has no password
     assert len(checked) == 2 and all(h and h.startswith("$argon2") for h in checked)
@@ -184,14 +190,7 @@ def test_one_address_trying_many_login_names_is_throttled_too(
 ) -> None:
     """Red-team finding 9: 40 names from one address all got 401 and an argon2 verify each."""
     time_machine.move_to(JUST_BEFORE_A_MINUTE_TURNS, tick=False)  # however slow argon2 runs
-    checked: list[str | None] = []
-    real = passwords.verify_password
-
-    def counted(password_hash: str | None, password: str) -> bool:
-        checked.append(password_hash)
-        return real(password_hash, password)
-
-    monkeypatch.setattr(passwords, "verify_password", counted)
+    checked = counted_verifies(monkeypatch)
     browser = Browser(make_app(LOGIN_ADDRESS_RATE_LIMIT="10/minute").test_client())
     statuses = [browser.sign_in(f"name-{n}", "wrong password!").status_code for n in range(40)]
     assert statuses == [401] * 10 + [429] * 30
