@@ -161,3 +161,22 @@ def test_a_revocation_whose_answer_was_lost_is_still_reported_as_revoked_now(
     (finding,) = json.loads(done.stdout)["findings"]
     assert finding["status"] == "revoked_now", finding["status"]
     assert http.call("GET", "/auth/check", live).status == 401
+
+
+def test_oi_revoke_finds_the_token_in_a_pasted_message_and_sends_nothing_else(
+    live_server: LiveServer, http: Api, tmp_path: Path
+) -> None:
+    """Issue 13: `oi revoke -` sent every raw line of the paste and answered `unknown`."""
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    pasted = http.create_token(key, name="pasted-in-chat")["token"]
+    message = f"hey, use this one: {pasted} for the deploy (password hunter2)\n"
+    done = oi("revoke", "-", "--app-url", live_server.url, cwd=tmp_path, stdin=message)
+    assert done.returncode == 0 and "revoked" in done.stdout, done.stderr
+    assert http.call("GET", "/auth/check", pasted).status == 401
+    assert "hunter2" not in live_server.log_text()
+    broken = pasted[:-1] + ("A" if pasted[-1] != "A" else "B")
+    refused = oi("revoke", "-", "--app-url", live_server.url, cwd=tmp_path, stdin=broken)
+    assert refused.returncode == 1, refused.stderr
+    assert "no tokenpatrol token found: oi_pat_... fails its checksum" in refused.stderr
+    empty = oi("revoke", "-", "--app-url", live_server.url, cwd=tmp_path, stdin="just words\n")
+    assert empty.returncode == 1 and "no tokenpatrol token found" in empty.stderr

@@ -1,7 +1,10 @@
 """`oi revoke TOKEN|-`: kill a leaked token (one pasted in a chat, say) through the leak protocol.
 
-Exit codes: 0 every token is now revoked, 1 some token was unknown to the service, 2 usage or
-service error. Prefer `-` (one token per line on stdin): arguments show up in process lists.
+The tokens are found in the text with the scanner's own detector, so a whole pasted message
+works, and only valid tokens of this service are ever sent: nothing else in the paste travels.
+
+Exit codes: 0 every token is now revoked, 1 some token was unknown to the service or none was
+found, 2 usage or service error. Prefer `-` (stdin): arguments show up in process lists.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from scanner import formats
-from scanner.errors import UsageError
+from scanner import detect, formats
+from scanner.errors import OiError, UsageError
 
 EXIT_DONE, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2
 
@@ -29,9 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    tokens = _tokens(args.token)
-    if not tokens:
+    text = sys.stdin.read() if args.token == "-" else args.token
+    if not text.strip():
         raise UsageError("no token given")
+    tokens = _tokens(text)
+    if not tokens:
+        raise OiError(_nothing_found(text))
     from scanner.cli.profiles import configured_app_url
     from scanner.client import LeakClient
     from scanner.transport import ServiceError
@@ -48,9 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_UNKNOWN if any(r.get("result") == "unknown" for r in results) else EXIT_DONE
 
 
-def _tokens(argument: str) -> list[str]:
-    lines = sys.stdin.read().splitlines() if argument == "-" else [argument]
-    return [line.strip() for line in lines if line.strip()]
+def _tokens(text: str) -> list[str]:
+    """The valid tokens of this service in `text`, each once, in order."""
+    data = text.encode("utf-8", "surrogateescape")
+    return list(dict.fromkeys(match.token for match in detect.find_tokens(data)))
+
+
+def _nothing_found(text: str) -> str:
+    prefixes = [fmt.prefix for fmt in formats.REGISTRY if fmt.prefix in text]
+    if prefixes:
+        return f"no tokenpatrol token found: {prefixes[0]}... fails its checksum or signature"
+    return "no tokenpatrol token found in the input"
 
 
 def _print(tokens: list[str], results: list[dict[str, object]], output: str) -> None:
