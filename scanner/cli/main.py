@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 from scanner.errors import EXIT_ERROR, EXIT_FAILED, OiError
 
 INTERRUPTED = "interrupted"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: `oi scan ... | head` ends quietly, as git does
 
 
 class Command(NamedTuple):
@@ -74,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0 if args else EXIT_ERROR
+    if args[0] in ("-V", "--version"):
+        sys.stdout.write(f"oi {_version()}\n")
+        return 0
+    if args[0] == "help":
+        if len(args) == 1:
+            sys.stdout.write(USAGE)
+            return 0
+        args = [args[1], "--help"]
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
         sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
@@ -92,7 +102,10 @@ def run(name: str, rest: list[str]) -> int:
     except SystemExit as done:  # argparse's --help, or a usage error it already explained
         return 0 if done.code is None else done.code if isinstance(done.code, int) else EXIT_ERROR
     except KeyboardInterrupt:
-        return _fail(prog, INTERRUPTED, EXIT_ERROR)
+        return _fail(prog, INTERRUPTED, EXIT_INTERRUPTED)
+    except BrokenPipeError:  # the reader went away: nothing left to say, and nobody to say it to
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as error:
         return _fail(prog, f"error: {_describe(error)}", EXIT_ERROR)
     except Exception as error:  # noqa: BLE001 - a bug: still one line, never a traceback
@@ -135,6 +148,26 @@ def _fail(prog: str, line: str, exit_code: int) -> int:
 
     sys.stderr.write(f"{prog}: {printable(formats.redact_text(line))}\n")
     return exit_code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush has nowhere to fail."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tokenpatrol")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _describe(error: OSError) -> str:

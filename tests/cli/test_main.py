@@ -95,3 +95,41 @@ def test_the_same_unreachable_service_is_exit_1_for_a_question_and_2_for_oi_revo
     one_line(revoked, f"oi revoke: error: {dead} is unreachable")
     assert_no_raw_token(listed, token)
     assert_no_raw_token(revoked, token)
+
+
+def test_version_and_help_as_people_expect(config_home: Path) -> None:
+    """Issue 13: `oi --version` and `oi help` were unknown commands."""
+    from importlib.metadata import version
+
+    shown = oi("--version", config_home=config_home)
+    assert shown.returncode == 0 and shown.stdout == f"oi {version('tokenpatrol')}\n", shown
+    assert oi("-V", config_home=config_home).stdout == shown.stdout
+    listed = oi("help", config_home=config_home)
+    assert listed.returncode == 0 and "usage: oi COMMAND" in listed.stdout, listed
+    scan_help = oi("help", "scan", config_home=config_home)
+    assert scan_help.returncode == 0 and "--staged" in scan_help.stdout, scan_help
+    tokens_help = oi("help", "tokens", config_home=config_home)
+    assert tokens_help.returncode == 0 and "rotate" in tokens_help.stdout, tokens_help
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """Issue 13: `oi scan ... | head` printed a BrokenPipeError traceback."""
+    import subprocess
+
+    from tests.support.live_server import oi_command
+
+    leaks = tmp_path / "leaks"
+    leaks.mkdir()
+    (leaks / "many.txt").write_text(
+        "".join(f"{formats.PERSONAL_ACCESS_TOKEN.generate()}\n" for _ in range(3000))
+    )
+    command = " ".join([*oi_command(), "scan", "--no-verify", str(leaks)])
+    done = subprocess.run(
+        ["sh", "-c", f"{command} 2>{tmp_path / 'err'} | head -n 1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.count("\n") == 1, formats.redact_text(done.stdout)
+    assert (tmp_path / "err").read_text() == "", "oi wrote to stderr after its reader left"

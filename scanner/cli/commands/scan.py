@@ -1,7 +1,7 @@
 """`oi scan`: find every token tokenpatrol issues in a tree, stdin, the index or git history.
 
 Standard library only: this is the path every `git commit` takes through the pre-commit hook.
-Exit codes: 0 no findings, 1 findings, 2 usage or runtime error.
+Exit codes: 0 no findings, 1 findings, 2 usage or runtime error, 130 interrupted.
 """
 
 from __future__ import annotations
