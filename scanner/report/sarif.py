@@ -28,6 +28,8 @@ def document(findings: list[Finding]) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "tokenpatrol",
+                        "version": _version(),
+                        "semanticVersion": _version(),
                         "informationUri": INFORMATION_URI,
                         "rules": [_rule(fmt) for fmt in formats.REGISTRY],
                     }
@@ -36,6 +38,16 @@ def document(findings: list[Finding]) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _version() -> str:
+    """The installed tokenpatrol's version (code scanning shows which tool version found what)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tokenpatrol")
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 def _rule(fmt: formats.TokenFormat) -> dict[str, Any]:

@@ -255,3 +255,15 @@ def test_history_scan_sarif_is_valid_and_names_the_path(
     [result] = assert_github_ready(document)
     assert result["ruleId"] == "personal_access_token"
     assert location(result) == ("conf/app.ini", 2)
+
+
+def test_sarif_names_the_tool_version_and_a_severity_per_rule(tmp_path: Path) -> None:
+    """Issue 13: GitHub code scanning sorts by `security-severity` and shows the tool version."""
+    from importlib.metadata import version
+
+    write(tmp_path, "clean.txt", "nothing here\n")
+    _rc, out = sarif_scan(".", cwd=tmp_path)
+    driver = parse(out)["runs"][0]["tool"]["driver"]
+    assert driver["version"] == driver["semanticVersion"] == version("tokenpatrol")
+    severities = {rule["properties"]["security-severity"] for rule in driver["rules"]}
+    assert severities and all(0 < float(value) <= 10 for value in severities)
