@@ -151,7 +151,11 @@ def database_url(app: Flask) -> str:
     url = app.config["DATABASE_URL"]
     if url:
         return str(url)
-    return "sqlite:///" + str(Path(app.instance_path) / "tokenpatrol.sqlite3")
+    path = Path(app.instance_path) / "tokenpatrol.sqlite3"
+    # Created here, owner-only like secrets.json: SQLite would make it world-readable (0644).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    return "sqlite:///" + str(path)
 
 
 def engine_options(app: Flask) -> dict[str, Any]:

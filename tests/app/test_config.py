@@ -63,3 +63,17 @@ def test_the_defaults_reach_the_app_and_the_environment_overrides_them(
     changed = make_app()
     assert changed.config["LOGIN_RATE_LIMIT"] == "7/minute"
     assert changed.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_the_embedded_database_is_readable_by_its_owner_only(
+    app_config: dict[str, object], tmp_path: Path
+) -> None:
+    """Issue 13: the SQLite file was created 0644 while secrets.json is 0600."""
+    import stat
+
+    from app import create_app
+
+    instance = tmp_path / "fresh-instance"
+    create_app({**app_config, "DATABASE_URL": None, "INSTANCE_PATH": str(instance)})
+    mode = stat.S_IMODE((instance / "tokenpatrol.sqlite3").stat().st_mode)
+    assert mode == 0o600, oct(mode)
