@@ -77,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0 if args else EXIT_ERROR
     if args[0] in ("-V", "--version"):
-        sys.stdout.write(f"oi {_version()}\n")
+        from scanner import installed_version
+
+        sys.stdout.write(f"oi {installed_version()}\n")
         return 0
     if args[0] == "help":
         if len(args) == 1:
@@ -159,15 +161,6 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tokenpatrol")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def _describe(error: OSError) -> str:

@@ -6,7 +6,7 @@ import json
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from scanner import formats
+from scanner import formats, installed_version
 from scanner.findings import Finding
 from scanner.report import Summary
 
@@ -28,8 +28,8 @@ def document(findings: list[Finding]) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "tokenpatrol",
-                        "version": _version(),
-                        "semanticVersion": _version(),
+                        "version": installed_version(),
+                        "semanticVersion": installed_version(),
                         "informationUri": INFORMATION_URI,
                         "rules": [_rule(fmt) for fmt in formats.REGISTRY],
                     }
@@ -38,16 +38,6 @@ def document(findings: list[Finding]) -> dict[str, Any]:
             }
         ],
     }
-
-
-def _version() -> str:
-    """The installed tokenpatrol's version (code scanning shows which tool version found what)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tokenpatrol")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def _rule(fmt: formats.TokenFormat) -> dict[str, Any]:
