@@ -85,7 +85,7 @@ def check(hashes: list[str]) -> list[CheckResult]:
     found = _tokens_by_hash(hashes)
     invites_found = _invites_by_hash(h for h in hashes if h not in found)
     dead = [token.id for token in found.values() if tokens.status_of(token) != "active"]
-    living_through_heirs = tokens.with_live_descendants(dead)
+    living_through_heirs = tokens.live_descendants(dead)
     results = []
     for token_hash in hashes:
         if token_hash in found:
@@ -139,6 +139,7 @@ def _revoke_batch(
     token_ids = [token.id for token in by_hash.values()]
     seen_here = _tokens_with_event_at(location, token_ids)
     revoked_by_this_report = _revoked_by_report(reporter.report_id, token_ids)
+    heirs = tokens.live_descendants(token_ids)  # the whole batch's lineage, one walk
     results: list[RevokeResult] = []
     for raw in raws:
         raw_hash = hash_of.get(raw, "")
@@ -149,7 +150,8 @@ def _revoke_batch(
         if token is not None and token.id in revoked_by_this_report:
             results.append(RevokeResult(raw, "revoked", token, repeated=True))
             continue
-        results.append(_revoke_one(raw, token, location, source, reporter, seen_here))
+        made = heirs.get(token.id, []) if token is not None else []
+        results.append(_revoke_one(raw, token, made, location, source, reporter, seen_here))
     for result in results:
         if result.result == "revoked" and result.token is not None and not result.repeated:
             _notify_owner(result.token, location, result.also_revoked)
@@ -184,6 +186,7 @@ def events_for_account(account_id: str | None) -> list[LeakEvent]:
 def _revoke_one(
     raw: str,
     token: Token | None,
+    heirs: list[Token],
     location: Location,
     source: str,
     reporter: Reporter,
@@ -198,7 +201,7 @@ def _revoke_one(
         tokens.revoke_family(token.family_id, "leaked", actor=f"leak report ({source})")
     # Whatever the leaked token made (tokens it created, its own rotation) dies with it, even
     # when the token itself was revoked already: its successors are the leak, still working.
-    made = len(tokens.revoke_descendants(token.id, "leaked_ancestor", actor=actor))
+    made = len(tokens.revoke(heirs, "leaked_ancestor", actor=actor, via=token.id))
     revoked_now = live or made > 0
     if token.id not in seen_here and (revoked_now or _may_add_event(token)):
         seen_here.add(token.id)

@@ -218,42 +218,23 @@ def add_issued(
     return row
 
 
-def revoke_descendants(token_id: str, reason: str, *, actor: str) -> list[Token]:
-    """Revoke every live token `token_id` made (created or rotated), and what those made, in
-    turn; the caller commits. A leaked token must not outlive itself in its successors."""
-    revoked: list[Token] = []
-    seen, frontier = {token_id}, [token_id]
+def live_descendants(token_ids: Iterable[str]) -> dict[str, list[Token]]:
+    """For each of these tokens, the live tokens it made (created or rotated into), through
+    any number of generations: one query per generation for the whole batch."""
+    root_of = {token_id: token_id for token_id in token_ids}
+    heirs: dict[str, list[Token]] = {}
+    frontier = list(root_of)
     while frontier:
-        children = list(db.session.scalars(select(Token).where(Token.created_by.in_(frontier))))
-        frontier = [child.id for child in children if child.id not in seen]
-        seen.update(frontier)
-        live = [child for child in children if child.revoked_at is None]
-        revoked += revoke(live, reason, actor=actor, via=token_id)
-    return revoked
-
-
-def with_live_descendants(token_ids: list[str]) -> set[str]:
-    """Which of these tokens have a live descendant (through any number of generations)."""
-    ancestor_of = {token_id: token_id for token_id in token_ids}  # id -> the asked-for root
-    living: set[str] = set()
-    frontier = list(token_ids)
-    while frontier:
-        children = db.session.execute(
-            select(Token.id, Token.created_by, Token.revoked_at, Token.expires_at).where(
-                Token.created_by.in_(frontier)
-            )
-        ).all()
+        children = db.session.scalars(select(Token).where(Token.created_by.in_(frontier)))
         frontier = []
-        now = utcnow()
-        for child_id, parent, revoked_at, expires_at in children:
-            root = ancestor_of[str(parent)]
-            if child_id in ancestor_of:
+        for child in children:
+            if child.id in root_of:  # itself asked about: its line is its own
                 continue
-            ancestor_of[child_id] = root
-            frontier.append(child_id)
-            if revoked_at is None and (expires_at is None or expires_at > now):
-                living.add(root)
-    return living
+            root_of[child.id] = root_of[str(child.created_by)]
+            frontier.append(child.id)
+            if status_of(child) == "active":
+                heirs.setdefault(root_of[child.id], []).append(child)
+    return heirs
 
 
 def revoke_family(family_id: str, reason: str, *, actor: str) -> int:
