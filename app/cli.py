@@ -95,11 +95,8 @@ def mail_status() -> None:
 
     with _app_context():
         outbox = mail.status()
-    waiting = (
-        f", next attempt {outbox.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
-        if (outbox.next_attempt_at)
-        else ""
-    )
+    when = outbox.next_attempt_at
+    waiting = f", next attempt {when:%Y-%m-%d %H:%M:%S} UTC" if when else ""
     click.echo(
         f"queued {outbox.queued}, retrying {outbox.retrying}{waiting}, dead {outbox.dead}, "
         f"sent {outbox.sent}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -51,8 +52,10 @@ def _matches(data: bytes) -> Iterator[tuple[Match, int]]:
         yield Match(token, fmt.kind, line, _line_allows(data, start)), candidate.end()
 
 
-# A token is far shorter than this; a token cut by a window's end is whole in the next window,
-# which starts this much earlier.
+# Content up to WINDOW bytes is scanned whole; larger content is read and scanned a window at a
+# time, so memory stays bounded however big it is. A token is far shorter than OVERLAP: one cut
+# by a window's end is whole in the next window, which starts this much earlier.
+WINDOW = 8 << 20
 OVERLAP = 64 << 10
 
 
@@ -63,7 +66,7 @@ def find_tokens_in_windows(first: bytes, rest: Iterator[bytes]) -> Iterator[Matc
     that ends within that overlap was found already, and is skipped.
     """
     tail, lines_before = b"", 0
-    for chunk in _chain(first, rest):
+    for chunk in itertools.chain((first,), rest):
         window = tail + chunk
         for match, end in _matches(window):
             if end > len(tail):
@@ -71,11 +74,6 @@ def find_tokens_in_windows(first: bytes, rest: Iterator[bytes]) -> Iterator[Matc
         keep = window[-OVERLAP:]
         lines_before += window.count(b"\n", 0, len(window) - len(keep))
         tail = keep
-
-
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
 
 
 def _line_allows(data: bytes, offset: int) -> bool:

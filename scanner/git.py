@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from scanner.detect import WINDOW
 from scanner.errors import EXIT_ERROR, OiError
 
 ZERO_SHA = "0" * 40
@@ -120,7 +121,7 @@ class Blob(NamedTuple):
     rest: Iterator[bytes] | None = None
 
 
-LARGE_BLOB = 8 << 20  # scanner.sources.WINDOW: a larger blob is streamed, not read whole
+LARGE_BLOB = WINDOW  # a larger blob is streamed, a window at a time, not read whole
 
 
 PIPE_SIZE = 1 << 20

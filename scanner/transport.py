@@ -21,6 +21,7 @@ import urllib.request
 from email.message import Message
 from typing import Any
 
+from scanner import formats
 from scanner.errors import OiError
 
 TIMEOUT_SECONDS = 10.0
@@ -39,7 +40,7 @@ class Refused(ServiceError):
     def __init__(self, message: str, *, status: int, reason: str) -> None:
         super().__init__(message)
         self.status = status
-        self.reason = OiError(reason).message
+        self.reason = formats.redact_text(reason)
 
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from scanner.errors import EXIT_ERROR, OiError
-
-# Content up to this size is read whole; a larger file or blob is read and scanned in windows
-# of this size, so memory stays bounded however big it is (a 1 GB blob is 1 GB of nothing).
-WINDOW = 8 << 20
 
 
 class Item(NamedTuple):
     """Bytes to scan and where they live; `blob` is set for content read from git.
 
-    For content larger than WINDOW, `data` is its first window and `rest` yields the others,
-    read as the scan goes: it must be consumed (or drained) before the next item is asked for.
+    For content larger than `scanner.detect.WINDOW`, `data` is its first window and `rest`
+    yields the others, read as the scan goes: consume (or drain) it before the next item.
     """
 
     path: str
     data: bytes
     blob: str | None = None
     rest: Iterator[bytes] | None = None
-
-
-def windows(read: Callable[[int], bytes], size: int) -> Iterator[bytes]:
-    """The `size` bytes that `read` returns, WINDOW at a time."""
-    left = size
-    while left > 0:
-        chunk = read(min(WINDOW, left))
-        if not chunk:
-            return
-        left -= len(chunk)
-        yield chunk
 
 
 class SourceError(OiError):

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scanner import git
-from scanner.sources import WINDOW, Item, SourceError
+from scanner.detect import WINDOW
+from scanner.sources import Item, SourceError
 
 
 def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -> Iterator[Item]:

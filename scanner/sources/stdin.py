@@ -6,7 +6,8 @@ import functools
 import sys
 from collections.abc import Iterator
 
-from scanner.sources import WINDOW, Item
+from scanner.detect import WINDOW
+from scanner.sources import Item
 
 STDIN_PATH = "-"
 

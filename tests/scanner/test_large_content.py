@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanner import formats
-from scanner.sources import WINDOW
+from scanner.detect import WINDOW
 from tests.scanner.conftest import GitRepo, new_pat, scan, scan_stdin
 
 BIG = 128 << 20  # far above a window; a scanner that held it whole would show it in its peak
