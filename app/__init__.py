@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -24,8 +25,18 @@ PROBE_PATHS = frozenset({"/health", "/ready"})
 def create_app(
     test_config: dict[str, Any] | None = None, *, development_mode_allowed: bool = False
 ) -> Flask:
-    """The app. Without a root key it refuses to start (`config.StartupRefused`) unless the
-    caller allows development mode: `oi serve` on loopback, or an `oi server` command."""
+    """The app. It refuses to start (`config.StartupRefused`) on a database behind the
+    migrations, and without a root key unless the caller allows development mode: `oi serve`
+    on loopback, or an `oi server` command."""
+    try:
+        return _build(test_config, development_mode_allowed)
+    except config.StartupRefused as refused:
+        if _under_the_flask_command():
+            raise click.ClickException(refused.message) from None  # one line, no traceback
+        raise
+
+
+def _build(test_config: dict[str, Any] | None, development_mode_allowed: bool) -> Flask:
     if development_mode_allowed:
         test_config = {"DEVELOPMENT_MODE_ALLOWED": True, **(test_config or {})}
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
@@ -40,12 +51,24 @@ def create_app(
     _install_request_hooks(app)
     errors.init_app(app)
     _register_blueprints(app)
+    if app.config["SCHEMA_CHECK_ON_START"]:
+        from app import schema
+
+        schema.refuse_if_behind(app)
     if not app.config["ROOT_API_KEY"]:
         log.warning(
             "DEVELOPMENT MODE: TOKENPATROL_ROOT_API_KEY is not set, so authentication is OFF "
             "and only loopback clients are answered. Set a root key before exposing this service."
         )
     return app
+
+
+def _under_the_flask_command() -> bool:
+    """`flask --app app run`: Flask's CLI prints a click error as one line."""
+    from flask.cli import FlaskGroup
+
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.find_root().command, FlaskGroup)
 
 
 def _bind_extensions(app: Flask) -> None:

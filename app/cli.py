@@ -23,7 +23,7 @@ def _load_app() -> Flask:
     refuses a non-loopback address in it, and the `server` commands serve nobody)."""
     from app import create_app
 
-    return create_app(development_mode_allowed=True)
+    return create_app({"SCHEMA_CHECK_ON_START": False}, development_mode_allowed=True)
 
 
 def upgrade_database(app: Flask) -> None:
@@ -49,10 +49,11 @@ def is_loopback_host(host: str) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 def serve(host: str, port: int) -> None:
-    """Run the service (the embedded SQLite database is upgraded first)."""
+    """Run the service (a SQLite database is upgraded first; another must be current)."""
     from werkzeug.serving import run_simple
 
-    from app.config import is_embedded_database
+    from app import schema
+    from app.config import is_sqlite_database
 
     app = _load_app()
     if not app.config["ROOT_API_KEY"] and not is_loopback_host(host):
@@ -60,8 +61,9 @@ def serve(host: str, port: int) -> None:
             f"refusing to bind to {host}: development mode (no TOKENPATROL_ROOT_API_KEY) "
             "has authentication off and serves loopback only"
         )
-    if is_embedded_database(app):
+    if is_sqlite_database(app):
         upgrade_database(app)
+    schema.refuse_if_behind(app)
     interval = float(app.config["MAIL_WORKER_INTERVAL_SECONDS"])
     if interval > 0 and app.config["SMTP_URL"]:
         from app.services import mail

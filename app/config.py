@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "ROOT_API_KEY": None,
     # Set only by code (`oi serve`, `oi server ...`, tests), never by the environment.
     "DEVELOPMENT_MODE_ALLOWED": False,
+    # create_app() refuses a database behind the migrations (tests and `oi server` turn it off)
+    "SCHEMA_CHECK_ON_START": True,
     "DATABASE_URL": None,
     "SIGNING_KEYS": None,
     "RATE_LIMITS": "read=1000/hour,write=2000/hour,admin=5000/hour",
@@ -85,8 +87,8 @@ DEV_MODE_ONLY_UNDER_OI_SERVE = (
 
 
 class StartupRefused(OiError):
-    """The configuration is unsafe or unusable: one line saying what to change (`oi serve`
-    and `oi server ...` print it and exit 2)."""
+    """The configuration or the database is unusable: one line saying what to change (`oi
+    serve`, `oi server ...`, gunicorn and `flask run` print it and exit)."""
 
     exit_code = EXIT_ERROR
 
@@ -172,8 +174,10 @@ def engine_options(app: Flask) -> dict[str, Any]:
     return options
 
 
-def is_embedded_database(app: Flask) -> bool:
-    return not app.config["DATABASE_URL"]
+def is_sqlite_database(app: Flask) -> bool:
+    """SQLite, the embedded file or another: `oi serve` upgrades it itself (one process, one
+    user, nobody else to run `oi server upgrade-db` first)."""
+    return str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")
 
 
 def parse_signing_keys(value: object) -> list[tuple[str, bytes]]:

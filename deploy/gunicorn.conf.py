@@ -15,10 +15,14 @@ import sys
 
 from app.config import StartupRefused, check_production_environment
 
-# No development mode here (it turns authentication off): without a usable root key, gunicorn
-# stops before it binds, with one line saying why.
+# No development mode here (it turns authentication off), and no database behind the
+# migrations: gunicorn stops before it binds, with one line saying why, instead of every worker
+# failing to boot with a traceback.
 try:
     check_production_environment()
+    from app import create_app
+
+    create_app()  # it checks the schema (and disposes of its connections before the fork)
 except StartupRefused as refused:
     sys.exit(f"tokenpatrol: {refused.message}")
 

@@ -35,7 +35,7 @@ class NotReady(ApiError):
     bp,
     "GET",
     "/ready",
-    summary="Readiness check for load balancers: database and rate-limit storage",
+    summary="Readiness check for load balancers: database, its schema, rate-limit storage",
     tag="system",
     response=Ready,
 )
@@ -43,6 +43,8 @@ def ready() -> Ready:
     state = readiness.check()
     if not state.database:
         raise NotReady("not ready: the database does not answer")
+    if state.schema_behind:
+        raise NotReady(f"not ready: {state.schema_behind}")
     return Ready(status=state.status, database="ok", rate_limit_storage=state.rate_limit_storage)
 
 

@@ -1,6 +1,7 @@
 """Readiness: can this instance serve requests right now (database, rate-limit storage)?
 
-`/health` stays a liveness check that touches nothing; `/ready` is for load balancers. A lost
+`/health` stays a liveness check that touches nothing; `/ready` is for load balancers: the
+database must answer, with the schema this release needs. A lost
 Redis makes the instance `degraded`, not unready: rate limits then count in each process's
 memory (fail open), and taking every instance out of rotation would turn a Redis outage into
 a full outage.
@@ -12,10 +13,10 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db, limiter
+from app import schema
+from app.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ FALLBACK = "unreachable: limits count in each process's memory until it is back"
 class Readiness:
     database: bool
     rate_limit_storage: str
+    schema_behind: str | None = None  # why the schema is not the release's, when it is not
 
     @property
     def status(self) -> str:
@@ -34,17 +36,21 @@ class Readiness:
 
 
 def check() -> Readiness:
-    return Readiness(_database_answers(), _rate_limit_storage())
+    answers, behind = _database()
+    return Readiness(answers, _rate_limit_storage(), behind)
 
 
-def _database_answers() -> bool:
+def _database() -> tuple[bool, str | None]:
+    """Does the database answer, and if so, is its schema the release's?"""
     try:
-        db.session.execute(text("SELECT 1"))
-        return True
+        revision = schema.database_revision()
     except SQLAlchemyError as error:
-        db.session.rollback()
         log.error("readiness: the database does not answer: %s", type(error).__name__)
-        return False
+        return False, None
+    if revision == schema.head_revision():
+        return True, None
+    log.error("readiness: %s", schema.behind(revision))
+    return True, schema.behind(revision)
 
 
 def _rate_limit_storage() -> str:

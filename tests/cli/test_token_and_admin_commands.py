@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from scanner import formats
+from tests.support import databases
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.live_server import LiveServer, free_port, running_server
@@ -290,8 +292,12 @@ def test_rate_limited_requests_say_when_to_retry(
 
 
 def test_a_failing_service_is_one_line_and_exit_1(tmp_path: Path, config_home: Path) -> None:
-    # A database without tables: the service answers 503 to every authenticated request.
-    with running_server(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path) as server:
+    # A current schema that lost its tokens table: every authenticated request answers 503.
+    url = f"sqlite:///{tmp_path / 'broken.sqlite3'}"
+    databases.migrate(url, tmp_path / "migrating")
+    with sqlite3.connect(tmp_path / "broken.sqlite3") as connection:
+        connection.execute("DROP TABLE tokens")
+    with running_server(url, tmp_path) as server:
         well_formed = formats.PERSONAL_ACCESS_TOKEN.generate()  # looked up, so the query fails
         env = {"OPENINDEX_APP_URL": server.url, "OPENINDEX_TOKEN": well_formed}
         failed = oi("tokens", "list", config_home=config_home, **env)
