@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 SCOPE_RANK = {"read": 1, "read_write": 2, "admin": 3}
 SCOPE_ALIASES = {"write": "read_write"}
 # Which hourly budget a scope draws on (TOKENPATROL_RATE_LIMITS names them read/write/admin).
@@ -20,6 +22,12 @@ ID_PREFIXES = {
     KIND_OAUTH_ACCESS: "oat_",
     KIND_OAUTH_REFRESH: "ort_",
 }
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """An expiry date means "usable through that day", in UTC, on every face (web form, CLI,
+    JSON API): GitHub's expiration dates read the same way."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
 
 
 def canonical_scope(scope: str) -> str:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from app import policy
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 PUBLIC_ID_PATTERN = r"^[a-z]{3}_[0-9A-Za-z]{1,40}$"
@@ -23,6 +34,32 @@ Email = Annotated[
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=1024)]
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_means_end_of_day(value: object) -> object:
+    """`2027-06-30` is usable through that day (UTC); a full date-time is taken as it is."""
+    if isinstance(value, str) and DATE_ONLY.match(value):
+        try:
+            return policy.end_of_day(dt.date.fromisoformat(value))
+        except ValueError:
+            return value  # not a real day: the date-time validator says so
+    return value
+
+
+ExpiryTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_date_means_end_of_day),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+            ],
+            "description": "A date-time, or a date: usable through the end of that day, UTC.",
+        }
+    ),
+]
 TokenScope = Literal["read", "read_write", "write", "admin"]
 CanonicalScope = Literal["read", "read_write", "admin"]
 AccountRole = Literal["admin", "user"]
@@ -45,12 +82,14 @@ class Reply(BaseModel):
 class TokenCreate(Request):
     name: DisplayName
     scope: TokenScope
-    expires_at: dt.datetime | None = Field(default=None, alias="expiresAt")
+    expires_at: ExpiryTime | None = Field(default=None, alias="expiresAt")
     agent_id: AgentId | None = Field(default=None, alias="agentId")
 
 
 class TokenRotate(Request):
-    expires_at: dt.datetime | None = Field(default=None, alias="expiresAt")
+    """Without `expiresAt` the replacement keeps the old token's expiry."""
+
+    expires_at: ExpiryTime | None = Field(default=None, alias="expiresAt")
 
 
 class TokenSummary(Reply):
@@ -208,12 +247,19 @@ class InviteInfo(Reply):
     claimed_user_id: str | None
 
 
+MAX_LIFETIME_DAYS = 36_500
+
+
 class Settings(Reply):
     pats_enabled: bool
+    max_token_lifetime_days: int | None  # None: new tokens may live forever
 
 
 class SettingsUpdate(Request):
+    """Only what is sent changes; `max_token_lifetime_days: null` removes the maximum."""
+
     pats_enabled: bool | None = None
+    max_token_lifetime_days: Annotated[int, Field(ge=1, le=MAX_LIFETIME_DAYS)] | None = None
 
 
 class ErrorDetail(Reply):

@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from app import policy
 from app.api.routing import Access, operation, principal
+from app.errors import InvalidArgument
 from app.models import Invite, User
 from app.schemas import (
     AccountCreate,
@@ -280,5 +281,7 @@ def get_settings() -> Settings:
     access=ROOT_ONLY,
 )
 def update_settings(body: SettingsUpdate) -> Settings:
-    changes = body.model_dump(exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)
+    if "pats_enabled" in changes and changes["pats_enabled"] is None:
+        raise InvalidArgument("pats_enabled must be true or false")
     return Settings(**settings.update(changes, actor=principal().actor))

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import InstanceSetting
 from app.services import audit
 
-DEFAULTS: dict[str, Any] = {"pats_enabled": True}
+DEFAULTS: dict[str, Any] = {"pats_enabled": True, "max_token_lifetime_days": None}
 
 
 def get(key: str) -> Any:
@@ -36,6 +36,12 @@ def update(changes: dict[str, Any], *, actor: str) -> dict[str, Any]:
 
 def pats_enabled() -> bool:
     return bool(get("pats_enabled"))
+
+
+def max_token_lifetime_days() -> int | None:
+    """The instance's longest lifetime for a new token (as a GitHub organisation sets one)."""
+    days = get("max_token_lifetime_days")
+    return None if days is None else int(days)
 
 
 #: The stored `pats_enabled` value as a column, for queries that want it in the same round trip.

@@ -76,7 +76,7 @@ def create(
         kind,
         name=name,
         scope=scope,
-        expires_at=_check_expiry(expires_at),
+        expires_at=_within_max_lifetime(_check_expiry(expires_at)),
         agent_id=agent_id,
         actor=caller.actor,
         created_by=caller.token_id,
@@ -89,13 +89,15 @@ def rotate(
     """A replacement is a new token: it passes exactly the rules of creation, for the caller
     and for the token it gets. The old one stops working in the same commit.
 
-    Without a new expiry the replacement keeps the old token's lifetime, counted from now.
+    Without a new expiry the replacement keeps the old token's expiry date, so rotating never
+    extends a token's life (and an expired token needs a new date).
     """
     token = get_owned(caller.user, kind, token_id)
     _check_may_hold(caller, kind, token.scope, token.agent_id)
-    expires_at = _check_expiry(expires_at)
-    if expires_at is None and token.expires_at is not None:
-        expires_at = utcnow() + (token.expires_at - token.created_at)
+    if expires_at is not None:
+        expires_at = _within_max_lifetime(_check_expiry(expires_at))
+    else:
+        expires_at = _within_max_lifetime(_kept_expiry(token), capped=True)
     row, raw = _add_minted(token.user, kind, token.name, token.scope, expires_at, token.agent_id)
     # A replacement descends from the token that asked for it, or, from the web, from the token
     # it replaces: either way, revoking a leaked ancestor reaches it.
@@ -144,6 +146,33 @@ def _check_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:
     if in_utc <= utcnow():
         raise InvalidArgument("expiresAt must be in the future")
     return in_utc
+
+
+def _kept_expiry(token: Token) -> dt.datetime | None:
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        raise InvalidArgument(
+            f"this token expired on {token.expires_at:%Y-%m-%d}: give its replacement an expiry"
+        )
+    return token.expires_at
+
+
+def _within_max_lifetime(
+    expires_at: dt.datetime | None, *, capped: bool = False
+) -> dt.datetime | None:
+    """With a maximum lifetime set, no expiry means the latest allowed; a later date asked for
+    is refused, and one kept from an older token (`capped`) is brought back to the latest."""
+    days = settings.max_token_lifetime_days()
+    if days is None:
+        return expires_at
+    latest = policy.end_of_day((utcnow() + dt.timedelta(days=days)).date())
+    if expires_at is None or (capped and expires_at > latest):
+        return latest
+    if expires_at > latest:
+        raise InvalidArgument(
+            f"expiresAt is past this instance's maximum token lifetime of {days} days: "
+            f"the latest is {latest:%Y-%m-%d}"
+        )
+    return expires_at
 
 
 def list_for(user: User, kind: str) -> list[Token]:

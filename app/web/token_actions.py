@@ -13,13 +13,6 @@ from app.web.session import actor
 SESSION_SCOPE = "admin"
 
 
-def end_of_day(day: dt.date | None) -> dt.datetime | None:
-    """An expiry date means "usable through that day", in UTC."""
-    if day is None:
-        return None
-    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-
-
 def caller(user: User) -> tokens.Caller:
     return tokens.Caller(user=user, scope=SESSION_SCOPE, actor=actor(user))
 
@@ -28,7 +21,11 @@ def create(
     user: User, kind: str, *, name: str, scope: str, expires_on: dt.date | None
 ) -> tokens.IssuedToken:
     return tokens.create(
-        caller(user), kind, name=name, scope=scope, expires_at=end_of_day(expires_on)
+        caller(user),
+        kind,
+        name=name,
+        scope=scope,
+        expires_at=policy.end_of_day(expires_on) if expires_on else None,
     )
 
 

@@ -136,7 +136,11 @@ def test_bad_account_input_is_invalid_argument(
 
 
 def test_settings_read_and_write(api: Api, root_key: str, alice: str) -> None:
-    assert api.call("GET", f"{ADMIN}/settings", alice).body["result"] == {"pats_enabled": True}
+    defaults = {"pats_enabled": True, "max_token_lifetime_days": None}
+    assert api.call("GET", f"{ADMIN}/settings", alice).body["result"] == defaults
     reply = api.call("PATCH", f"{ADMIN}/settings", root_key, json_body={"pats_enabled": False})
-    assert reply.body["result"] == {"pats_enabled": False}
-    assert api.call("GET", f"{ADMIN}/settings", root_key).body["result"] == {"pats_enabled": False}
+    changed = {"pats_enabled": False, "max_token_lifetime_days": None}
+    assert reply.body["result"] == changed
+    assert api.call("GET", f"{ADMIN}/settings", root_key).body["result"] == changed
+    nulled = api.call("PATCH", f"{ADMIN}/settings", root_key, json_body={"pats_enabled": None})
+    assert nulled.status == 400 and nulled.error_code == "INVALID_ARGUMENT"

@@ -198,15 +198,16 @@ def test_admin_invites_settings_and_leaks(
     assert "revoked" in admin("invites", "list").stdout
 
     pat = http.create_token(alice_key, scope="read")["token"]
-    assert admin("settings", "show").stdout == "pats_enabled: true\n"
-    assert admin("settings", "set", "--no-pats").stdout == "pats_enabled: false\n"
+    no_maximum = "max_token_lifetime_days: -\n"
+    assert admin("settings", "show").stdout == no_maximum + "pats_enabled: true\n"
+    assert admin("settings", "set", "--no-pats").stdout == no_maximum + "pats_enabled: false\n"
     refused = auth_check(live_server, config_home, pat)
     assert_no_raw_token(refused)
     one_line_error(refused, "permission denied: personal access tokens are switched off")
     listing = oi("tokens", "list", config_home=config_home, OPENINDEX_TOKEN=pat,
                  OPENINDEX_APP_URL=live_server.url)  # fmt: skip
     one_line_error(listing, "permission denied: personal access tokens are switched off")
-    assert admin("settings", "set", "--pats").stdout == "pats_enabled: true\n"
+    assert admin("settings", "set", "--pats").stdout == no_maximum + "pats_enabled: true\n"
 
     assert "no leaks" in admin("leaks", "list").stderr
     leak = {"tokens": [pat], "location": {"repo": "acme/app", "path": "ci.yml", "line": 3}}

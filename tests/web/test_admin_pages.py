@@ -89,3 +89,14 @@ def test_settings_are_read_only_for_account_admins(as_admin: Browser) -> None:
     assert '<label for="pats_enabled">Allow personal access tokens</label>' in html
     assert "disabled checked" in html
     assert as_admin.client.post("/admin/settings").status_code == 405
+
+
+def test_settings_show_the_maximum_token_lifetime(
+    as_admin: Browser, api: Api, root_key: str
+) -> None:
+    assert "no maximum" in as_admin.get("/admin/settings").get_data(as_text=True)
+    body = {"max_token_lifetime_days": 90}
+    assert api.call("PATCH", "/api/v1/admin/settings", root_key, json_body=body).status == 200
+    assert "new token: 90 days" in " ".join(
+        as_admin.get("/admin/settings").get_data(as_text=True).split()
+    )

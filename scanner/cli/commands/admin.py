@@ -207,13 +207,25 @@ def show_settings(call: Call) -> int:
 
 @settings.command("set")
 @click.option("--pats/--no-pats", "pats_enabled", default=None, help="Allow PATs at all.")
+@click.option(
+    "--max-token-lifetime",
+    "max_days",
+    type=click.IntRange(0, 36_500),
+    default=None,
+    metavar="DAYS",
+    help="Longest lifetime of a new token, in days (0: no maximum).",
+)
 @api_command
-def set_settings(call: Call, pats_enabled: bool | None) -> int:
+def set_settings(call: Call, pats_enabled: bool | None, max_days: int | None) -> int:
     """Change instance settings (ROOT only)."""
-    if pats_enabled is None:
-        raise UsageError("nothing to change: pass --pats or --no-pats")
-    answer = call.request("PATCH", f"{PREFIX}/settings", {"pats_enabled": pats_enabled})
-    return call.show(answer, print_fields)
+    changes: dict[str, object] = {}
+    if pats_enabled is not None:
+        changes["pats_enabled"] = pats_enabled
+    if max_days is not None:
+        changes["max_token_lifetime_days"] = max_days or None
+    if not changes:
+        raise UsageError("nothing to change: pass --pats, --no-pats or --max-token-lifetime")
+    return call.show(call.request("PATCH", f"{PREFIX}/settings", changes), print_fields)
 
 
 @admin.group("leaks")

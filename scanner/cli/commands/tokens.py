@@ -7,6 +7,7 @@ The raw value of a token is printed exactly once, by `create` and `rotate`, alon
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import click
@@ -18,16 +19,22 @@ COLUMNS = ("id", "name", "token", "scope", "created", "last used", "expires", "s
 
 
 def expiry_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """`YYYY-MM-DD` (a future date) -> the start of that day, UTC, as the API wants it."""
+    """`YYYY-MM-DD`, today or later, sent as it is: the service reads a date as usable through
+    the end of that day, UTC, as the web form does."""
     if value is None:
         return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise click.BadParameter(f"{value!r} is not a date like 2030-01-31")
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2030-01-31") from None
-    if day <= dt.datetime.now(dt.UTC).date():
-        raise click.BadParameter(f"{value} is not in the future")
-    return f"{day.isoformat()}T00:00:00Z"
+    if day < dt.datetime.now(dt.UTC).date():
+        raise click.BadParameter(f"{value} is in the past (UTC)")
+    return day.isoformat()
+
+
+EXPIRES_HELP = "Usable through the end of this day, UTC (YYYY-MM-DD)."
 
 
 def summary_row(token: Item) -> list[object]:
@@ -70,9 +77,7 @@ def token_group(name: str, base: str, label: str) -> click.Group:
     @group.command("create")
     @click.option("--name", required=True, help="What the token is for.")
     @click.option("--scope", required=True, type=click.Choice(SCOPES), help="What it may do.")
-    @click.option(
-        "--expires", metavar="YYYY-MM-DD", callback=expiry_date, help="Expiry date (UTC)."
-    )
+    @click.option("--expires", metavar="YYYY-MM-DD", callback=expiry_date, help=EXPIRES_HELP)
     @api_command
     def create(call: Call, name: str, scope: str, expires: str | None) -> int:
         """Create a token and print its value (once)."""
@@ -90,10 +95,17 @@ def token_group(name: str, base: str, label: str) -> click.Group:
 
     @group.command("rotate")
     @click.argument("token_id")
+    @click.option(
+        "--expires",
+        metavar="YYYY-MM-DD",
+        callback=expiry_date,
+        help=f"{EXPIRES_HELP} Without it the replacement keeps the old token's expiry.",
+    )
     @api_command
-    def rotate(call: Call, token_id: str) -> int:
+    def rotate(call: Call, token_id: str, expires: str | None) -> int:
         """Replace a token's value; the old one fails at once. Prints the new value (once)."""
-        answer = call.request("POST", f"{base}/{segment(token_id)}/rotate", {})
+        body = {"expiresAt": expires} if expires else {}
+        answer = call.request("POST", f"{base}/{segment(token_id)}/rotate", body)
         return call.secret(answer, "token", label, _summary("rotated", label))
 
     return group
