@@ -55,7 +55,7 @@ def _build(test_config: dict[str, Any] | None, development_mode_allowed: bool) -
         from app import schema
 
         schema.refuse_if_behind(app)
-    if not app.config["ROOT_API_KEY"]:
+    if not app.config["ROOT_API_KEY"] and app.config["SERVES_REQUESTS"]:
         log.warning(
             "DEVELOPMENT MODE: TOKENPATROL_ROOT_API_KEY is not set, so authentication is OFF "
             "and only loopback clients are answered. Set a root key before exposing this service."

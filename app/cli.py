@@ -18,12 +18,14 @@ from scanner.printable import printable
 log = logging.getLogger(__name__)
 
 
-def _load_app() -> Flask:
+def _load_app(*, serving: bool = False) -> Flask:
     """The app for a command run by hand on this machine: development mode is allowed (`serve`
-    refuses a non-loopback address in it, and the `server` commands serve nobody)."""
+    refuses a non-loopback address in it, and the `server` commands serve nobody, so they skip
+    the warnings meant for a server: under cron they would be noise)."""
     from app import create_app
 
-    return create_app({"SCHEMA_CHECK_ON_START": False}, development_mode_allowed=True)
+    overrides = {"SCHEMA_CHECK_ON_START": False, "SERVES_REQUESTS": serving}
+    return create_app(overrides, development_mode_allowed=True)
 
 
 def upgrade_database(app: Flask) -> None:
@@ -34,6 +36,27 @@ def upgrade_database(app: Flask) -> None:
 
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIRECTORY)
+
+
+NO_SMTP = (
+    "nothing sent: no SMTP server is configured (set TOKENPATROL_SMTP_URL); the mail waits in "
+    "the outbox (oi server mail status)"
+)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _mail_outcome(sent_failed: tuple[int, int]) -> str:
+    """What one sending pass did, or why it could not send at all."""
+    from flask import current_app
+
+    if not current_app.config["SMTP_URL"]:
+        return NO_SMTP
+    sent, failed = sent_failed
+    retry = "retried later, or dead: oi server mail status"
+    return f"sent {plural(sent, 'mail')}, {failed} failed ({retry})"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -55,7 +78,7 @@ def serve(host: str, port: int) -> None:
     from app import schema
     from app.config import is_sqlite_database
 
-    app = _load_app()
+    app = _load_app(serving=True)
     if not app.config["ROOT_API_KEY"] and not is_loopback_host(host):
         raise click.UsageError(
             f"refusing to bind to {host}: development mode (no TOKENPATROL_ROOT_API_KEY) "
@@ -116,8 +139,7 @@ def mail_send() -> None:
     from app.services import mail
 
     with _app_context():
-        sent, failed = mail.send_due(limit=1000)
-    click.echo(f"sent {sent}, failed {failed} (retried later, or dead: oi server mail status)")
+        click.echo(_mail_outcome(mail.send_due(limit=1000)))
 
 
 @mail_group.command("work")
@@ -193,8 +215,8 @@ def notify_expiring(now: dt.datetime | None) -> None:
 
     with _app_context():
         queued = maintenance.notify_expiring(now.replace(tzinfo=dt.UTC) if now else None)
-        sent, failed = mail.send_due(limit=1000)
-    click.echo(f"queued {queued} reminders; sent {sent} mails, {failed} failed (retried later)")
+        outcome = _mail_outcome(mail.send_due(limit=1000))
+    click.echo(f"queued {plural(queued, 'reminder')}; {outcome}")
 
 
 @server.command("create-admin")

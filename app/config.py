@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "DEVELOPMENT_MODE_ALLOWED": False,
     # create_app() refuses a database behind the migrations (tests and `oi server` turn it off)
     "SCHEMA_CHECK_ON_START": True,
+    # False for `oi server ...` (they serve nobody): no start-up warnings meant for a server
+    "SERVES_REQUESTS": True,
     "DATABASE_URL": None,
     "SIGNING_KEYS": None,
     "RATE_LIMITS": "read=1000/hour,write=2000/hour,admin=5000/hour",
@@ -112,9 +114,16 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["ROOT_API_KEY"] = checked_root_key(app.config["ROOT_API_KEY"])
     if app.config["ROOT_API_KEY"] is None and not app.config["DEVELOPMENT_MODE_ALLOWED"]:
         raise StartupRefused(DEV_MODE_ONLY_UNDER_OI_SERVE)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    _fill_secrets(app)
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
+    try:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        _fill_secrets(app)
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app)
+    except (OSError, ValueError) as error:  # ValueError: a secrets.json that is not JSON
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise StartupRefused(
+            f"the instance folder {app.instance_path} cannot be used ({reason}): point "
+            "TOKENPATROL_INSTANCE_PATH at a folder this user can write"
+        ) from None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     app.config["SIGNING_KEYRING"] = parse_signing_keys(app.config["SIGNING_KEYS"])
     app.config["RATE_LIMIT_TABLE"] = parse_rate_limits(app.config["RATE_LIMITS"])
@@ -226,14 +235,16 @@ def _fill_secrets(app: Flask) -> None:
         app.config["SECRET_KEY"] = stored["secret_key"]
     if not app.config["SIGNING_KEYS"]:
         app.config["SIGNING_KEYS"] = f"local:{stored['signing_key']}"
-        app.logger.warning(
-            "TOKENPATROL_SIGNING_KEYS is not set: signing oai_ tokens with a key kept in the "
-            "instance folder (set it explicitly when running several instances)"
-        )
+        if app.config["SERVES_REQUESTS"] or stored.get("made_now"):
+            app.logger.warning(
+                "TOKENPATROL_SIGNING_KEYS is not set: signing oai_ tokens with a key kept in the "
+                "instance folder (set it explicitly when running several instances)"
+            )
 
 
 def _instance_secrets(path: Path) -> dict[str, str]:
-    """Read the instance secrets, creating them atomically (hard link) if no process has yet."""
+    """Read the instance secrets, creating them atomically (hard link) if no process has yet
+    (then `made_now` is set)."""
     if not path.exists():
         stored = {"secret_key": secrets.token_urlsafe(32), "signing_key": secrets.token_urlsafe(32)}
         draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -246,5 +257,10 @@ def _instance_secrets(path: Path) -> dict[str, str]:
             pass
         finally:
             draft.unlink()
+        return {**_read_secrets(path), "made_now": "yes"}
+    return _read_secrets(path)
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
     loaded: dict[str, str] = json.loads(path.read_text())
     return loaded

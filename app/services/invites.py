@@ -27,6 +27,8 @@ class IssuedInvite:
 
 def create(account_id: str, email: str, role: str, *, actor: str) -> IssuedInvite:
     accounts.get_account(account_id)
+    email = email.strip().lower()
+    _check_none_pending(account_id, email)
     raw = formats.INVITE_TOKEN.generate()
     ttl = dt.timedelta(hours=current_app.config["INVITE_TTL_HOURS"])
     row = Invite(
@@ -34,7 +36,7 @@ def create(account_id: str, email: str, role: str, *, actor: str) -> IssuedInvit
         token_hash=formats.token_hash(raw),
         last4=raw[-4:],
         account_id=account_id,
-        email=email.strip().lower(),
+        email=email,
         role=role,
         created_by=actor,
         created_at=utcnow(),
@@ -44,6 +46,16 @@ def create(account_id: str, email: str, role: str, *, actor: str) -> IssuedInvit
     audit.record(actor, "invite.create", row.id, account_id=account_id, role=role)
     db.session.commit()
     return IssuedInvite(row, raw)
+
+
+def _check_none_pending(account_id: str, email: str) -> None:
+    """One open invite per address and account: a second would leave two live links."""
+    query = select(Invite).where(Invite.account_id == account_id, Invite.email == email)
+    pending = [invite for invite in db.session.scalars(query) if status_of(invite) == "pending"]
+    if pending:
+        raise AlreadyExists(
+            f"{email} already has a pending invite ({pending[0].id}): revoke it first"
+        )
 
 
 def list_for(account_id: str | None) -> list[Invite]:

@@ -13,13 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
-from app.errors import InvalidArgument, NotFound, PermissionDenied
+from app.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Token, User, utcnow
 from app.services import audit, settings
 from app.services.ids import new_id
 from app.urls import base_url
 from scanner import formats
+
+KIND_LABELS = {policy.KIND_PAT: "a personal access token", policy.KIND_API_TOKEN: "an API token"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def create(
 ) -> IssuedToken:
     """A new token for the caller, under the rules every face (API, web, CLI) shares."""
     _check_may_hold(caller, kind, scope, agent_id)
+    _check_name_free(caller.user, kind, name)
     return issue(
         caller.user,
         kind,
@@ -131,6 +134,18 @@ def _check_may_hold(caller: Caller, kind: str, scope: str, agent_id: str | None)
         raise PermissionDenied(f"a {caller.scope!r} token cannot create a {scope!r} token")
     if scope == "admin" and caller.user.role == policy.ROLE_USER:
         raise PermissionDenied("only account ADMINs can create admin-scope tokens")
+
+
+def _check_name_free(user: User, kind: str, name: str) -> None:
+    """A name tells a person's tokens apart (GitHub refuses a taken note too); a revoked
+    token's name is free again. Case and surrounding spaces do not make a name new."""
+    wanted = name.strip().casefold()
+    for token in list_for(user, kind):
+        if token.name.strip().casefold() == wanted:
+            raise AlreadyExists(
+                f"you already have {KIND_LABELS.get(kind, kind)} named {token.name!r}: "
+                "pick another name, or rotate or delete that one"
+            )
 
 
 def _check_expiry(expires_at: dt.datetime | None) -> dt.datetime | None:

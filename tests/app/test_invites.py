@@ -88,3 +88,13 @@ def test_users_cannot_invite(api: Api, alice: str) -> None:
         json_body={"email": "x@example.com", "account_id": "acme"},
     )
     assert reply.status == 403
+
+
+def test_a_second_pending_invite_for_one_address_is_409(api: Api, alice: str) -> None:
+    first = invite(api, alice, "carol@example.com")
+    body = {"email": " CAROL@example.com", "account_id": "acme", "role": "user"}
+    again = api.call("POST", "/api/v1/admin/invites", alice, json_body=body)
+    assert again.status == 409 and again.error_code == "ALREADY_EXISTS"
+    assert first["id"] in again.body["error"]["message"]
+    api.call("DELETE", f"/api/v1/admin/invites/{first['id']}", alice)
+    assert invite(api, alice, "carol@example.com")["id"] != first["id"]  # revoked: free again

@@ -101,13 +101,13 @@ def test_expiry_reminders_7_days_and_1_day_before_never_twice(
     api.create_token(carol, name="never")
 
     first = operator("notify-expiring")
-    assert first.returncode == 0 and "queued 1 reminders" in first.stdout, first.stdout
+    assert first.returncode == 0 and "queued 1 reminder;" in first.stdout, first.stdout
     assert operator("notify-expiring").stdout.startswith("queued 0 reminders")
     (seven,) = inbox.messages
     assert seven["To"] == email and "'soon' expires in 7 days" in seven["Subject"]
 
     two_days_on = _iso(now + dt.timedelta(days=2, hours=12))[:-1]
-    assert "queued 1 reminders" in operator("notify-expiring", "--now", two_days_on).stdout
+    assert "queued 1 reminder;" in operator("notify-expiring", "--now", two_days_on).stdout
     assert "queued 0 reminders" in operator("notify-expiring", "--now", two_days_on).stdout
     assert [m["Subject"] for m in inbox.messages][1].endswith("'soon' expires tomorrow")
     assert soon["id"] in inbox.messages[1].get_payload()

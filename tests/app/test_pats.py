@@ -231,3 +231,20 @@ def test_an_attacker_with_a_read_write_token_cannot_rotate_into_admin(
     assert rotated.status == 403, rotated.status
     assert "token" not in (rotated.body or {})
     assert api.call("GET", "/auth/check", admin["token"]).status == 200  # the admin one stands
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_name_already_taken_is_409_until_that_token_is_gone(
+    api: Api, alice: str, bob: str, kind: str
+) -> None:
+    first = api.create_token(alice, kind, name="deploy")
+    for taken in ("deploy", " Deploy "):
+        body = {"name": taken, "scope": "read"}
+        again = api.call("POST", f"/me/{kind}", alice, json_body=body)
+        assert again.status == 409 and again.error_code == "ALREADY_EXISTS"
+        assert "'deploy'" in again.body["error"]["message"]
+    assert api.create_token(bob, kind, name="deploy")  # another person's names are theirs
+    rotated = api.call("POST", f"/me/{kind}/{first['id']}/rotate", alice)
+    assert rotated.status == 201 and rotated.body["name"] == "deploy"
+    assert api.call("DELETE", f"/me/{kind}/{rotated.body['id']}", alice).status in (200, 204)
+    assert api.create_token(alice, kind, name="deploy")

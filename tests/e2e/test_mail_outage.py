@@ -177,7 +177,7 @@ def test_oi_server_mail_send_status_and_retry(database_url: str, tmp_path: Path)
 
     assert operator("status").stdout.startswith("queued 1, retrying 0, dead 0, sent 0")
     sent = operator("send")
-    assert sent.returncode == 0 and sent.stdout.startswith("sent 0, failed 1"), sent.stderr
+    assert sent.returncode == 0 and sent.stdout.startswith("sent 0 mails, 1 failed"), sent.stderr
     dead = operator("status").stdout.splitlines()
     assert dead[0] == "queued 0, retrying 0, dead 1, sent 0", dead
     assert dead[1].startswith("dead: mail ") and "acme@x.example" in dead[1], dead

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,10 +104,11 @@ class Api:
         token: str,
         kind: str = "pats",
         *,
-        name: str = "ci",
+        name: str | None = None,
         scope: str = "read_write",
         **fields: Any,
     ) -> dict[str, Any]:
+        name = name or f"ci-{uuid.uuid4().hex[:8]}"  # a person's token names are unique
         reply = self.call(
             "POST", f"/me/{kind}", token, json_body={"name": name, "scope": scope, **fields}
         )

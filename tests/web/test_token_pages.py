@@ -141,3 +141,10 @@ def test_invalid_name_re_renders_the_form(as_admin: Browser) -> None:
     refused = as_admin.submit("/settings/tokens", {"name": "  ", "scope": "read"})
     assert refused.status_code == 400
     assert 'aria-invalid="true"' in refused.get_data(as_text=True)
+
+
+def test_a_name_already_taken_re_renders_the_form_with_the_reason(as_admin: Browser) -> None:
+    create(as_admin, "/settings/tokens", name="laptop")
+    refused = as_admin.submit("/settings/tokens", {"name": "laptop", "scope": "read"})
+    assert refused.status_code == 409
+    assert "already have a personal access token named" in refused.get_data(as_text=True)
