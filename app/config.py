@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "INVITE_TTL_HOURS": 168,
+    "PASSWORD_LINK_TTL_MINUTES": 60,  # a link that sets an existing user's password
     "LAST_USED_RESOLUTION_SECONDS": 60,
     "LEAK_RATE_LIMIT": "120/minute",
     # Reports of a token that is already revoked add at most this many events a day to it.
@@ -57,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     # and per address whatever the names, which also caps the argon2 work one address causes.
     "LOGIN_RATE_LIMIT": "5/minute",
     "LOGIN_ADDRESS_RATE_LIMIT": "20/minute",
+    # "Forgot password?": per client address and login name, and per address
+    "PASSWORD_LINK_RATE_LIMIT": "3/hour",
+    "PASSWORD_LINK_ADDRESS_RATE_LIMIT": "20/hour",
     # The per-process auth cache (app/services/auth_cache.py): "auto" is on when Redis holds
     # the rate limits (several processes), "off" never.
     "AUTH_CACHE": "auto",

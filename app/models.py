@@ -150,6 +150,11 @@ class Invite(db.Model):  # type: ignore[name-defined,misc]
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_user_id: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set: a password link for this existing user (claiming sets their password); else an
+    # invite that makes a new user.
+    user_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE", name="fk_invites_user_pk_users"), index=True
+    )
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]

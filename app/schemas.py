@@ -229,6 +229,12 @@ class InviteCreate(Request):
     role: AccountRole = "user"
 
 
+class PasswordLinkCreate(Request):
+    """`email` gives the user an address first, when they have none (a user made by the API)."""
+
+    email: Email | None = None
+
+
 class InviteCreated(Reply):
     id: str
     invite_token: str

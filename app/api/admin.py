@@ -19,6 +19,7 @@ from app.schemas import (
     InviteCreated,
     InviteInfo,
     KeyRegenerated,
+    PasswordLinkCreate,
     RoleUpdate,
     RoleUpdated,
     Settings,
@@ -28,7 +29,6 @@ from app.schemas import (
     UserInfo,
 )
 from app.services import accounts, invites, settings
-from app.urls import base_url
 
 bp = Blueprint("admin", __name__)
 
@@ -208,6 +208,20 @@ def regenerate_key(account_id: str, user_id: str) -> KeyRegenerated:
     return KeyRegenerated(user_key=issued.raw)
 
 
+@admin_operation(
+    "POST",
+    f"{PREFIX}/accounts/<account_id>/users/<user_id>/password-link",
+    summary="Mail a user a link that sets their password (it works once and expires soon)",
+    response=InviteCreated,
+    body=PasswordLinkCreate,
+    access=ROOT_OR_ADMIN,
+)
+def create_password_link(account_id: str, user_id: str, body: PasswordLinkCreate) -> InviteCreated:
+    accounts.require_same_account(principal(), account_id)
+    user = accounts.get_user(account_id, user_id)
+    return invite_created(invites.password_link(user, actor=principal().actor, email=body.email))
+
+
 # ---- invites ----
 
 
@@ -222,10 +236,15 @@ def regenerate_key(account_id: str, user_id: str) -> KeyRegenerated:
 def create_invite(body: InviteCreate) -> InviteCreated:
     accounts.require_same_account(principal(), body.account_id)
     issued = invites.create(body.account_id, body.email, body.role, actor=principal().actor)
-    # The token rides in the fragment, which browsers never send to a server or its logs.
-    url = f"{base_url()}/invite#{issued.raw}"
+    return invite_created(issued)
+
+
+def invite_created(issued: invites.IssuedInvite) -> InviteCreated:
     return InviteCreated(
-        id=issued.row.id, invite_token=issued.raw, url=url, expires_at=issued.row.expires_at
+        id=issued.row.id,
+        invite_token=issued.raw,
+        url=invites.link_url(issued),
+        expires_at=issued.row.expires_at,
     )
 
 

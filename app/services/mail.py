@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from app.extensions import db
 from app.models import MailOutbox, utcnow
+from app.services import sealing
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class DeadMail:
     last_error: str | None
 
 
+SEALED, SEAL_PURPOSE = "sealed:", "mail body"
+SENT_SECRET = "(sent; the body held a secret and is not kept)"
+
+
 @dataclass(frozen=True)
 class OutboxStatus:
     queued: int  # waiting for a first attempt, or due again
@@ -50,9 +55,11 @@ class OutboxStatus:
     dead_mails: list[DeadMail]
 
 
-def queue(recipient: str, subject: str, body: str) -> None:
-    """Add a mail to the current transaction; it exists only if the caller commits."""
-    db.session.add(MailOutbox(recipient=recipient, subject=subject, body=body, attempts=0))
+def queue(recipient: str, subject: str, body: str, *, secret: bool = False) -> None:
+    """Add a mail to the current transaction; it exists only if the caller commits. A `secret`
+    body (a password link) is kept sealed while it waits, and dropped once it is sent."""
+    stored = SEALED + sealing.seal(SEAL_PURPOSE, body) if secret else body
+    db.session.add(MailOutbox(recipient=recipient, subject=subject, body=stored, attempts=0))
 
 
 def send_due(limit: int = 100) -> tuple[int, int]:
@@ -176,6 +183,8 @@ def _send(mail: MailOutbox) -> bool:
         _failed(mail, f"{type(error).__name__}: {error}")
         return False
     mail.sent_at, mail.last_error, mail.claimed_at = utcnow(), None, None
+    if mail.body.startswith(SEALED):
+        mail.body = SENT_SECRET  # nobody needs the link any more
     return True
 
 
@@ -214,8 +223,17 @@ def _message(mail: MailOutbox) -> EmailMessage:
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = mail.recipient
     message["Subject"] = _one_line(mail.subject)
-    message.set_content(mail.body)
+    message.set_content(_body(mail))
     return message
+
+
+def _body(mail: MailOutbox) -> str:
+    if not mail.body.startswith(SEALED):
+        return mail.body
+    body = sealing.unseal(SEAL_PURPOSE, mail.body.removeprefix(SEALED))
+    if body is None:
+        raise ValueError("its sealed body does not open (was SECRET_KEY changed?)")
+    return body
 
 
 def _one_line(text: str) -> str:

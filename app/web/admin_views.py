@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import current_app, flash, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app.auth import public
 from app.errors import ApiError, InvalidArgument
 from app.models import User
 from app.services import accounts, invites, leaks, settings
-from app.urls import base_url
 from app.web import reveal
 from app.web.blueprint import bp
-from app.web.forms import ConfirmForm, InviteForm, UserForm, first_error, submitted
+from app.web.forms import (
+    ConfirmForm,
+    InviteForm,
+    PasswordLinkForm,
+    UserForm,
+    first_error,
+    submitted,
+)
 from app.web.session import actor, admins_only, require_user, signed_in
 
 USERS_PAGE, INVITES_PAGE = "admin_users", "admin_invites"
@@ -90,6 +96,39 @@ def admin_regenerate_key(user_id: str) -> Response:
     return redirect(url_for("web.admin_users"))
 
 
+@bp.route("/admin/users/<user_id>/password-link", methods=["GET", "POST"])
+@public
+@signed_in
+@admins_only
+def admin_password_link(user_id: str) -> Response:
+    admin = require_user()
+    target = accounts.get_user(admin.account_id, user_id)
+    form = PasswordLinkForm()
+    if not submitted(form):
+        return _render_password_link(
+            target, form, first_error(form), 400 if form.is_submitted() else 200
+        )
+    try:
+        issued = invites.password_link(target, actor=actor(admin), email=form.email.data or None)
+    except ApiError as error:
+        return _render_password_link(target, form, error.message, error.status)
+    flash(f"A password link for {user_id} is {_mail_fate()} {issued.row.email}; it works once.")
+    return redirect(url_for("web.admin_users"))
+
+
+def _render_password_link(
+    target: User, form: PasswordLinkForm, error: str | None, status: int
+) -> Response:
+    body = render_template("admin/password_link.html", target=target, form=form, error=error)
+    return make_response(body, status)
+
+
+def _mail_fate() -> str:
+    if current_app.config["SMTP_URL"]:
+        return "on its way to"
+    return "waiting in the outbox (no SMTP server is configured) for"
+
+
 @bp.route("/admin/invites", methods=["GET", "POST"])
 @public
 @signed_in
@@ -102,7 +141,7 @@ def admin_invites() -> Response:
     issued = invites.create(admin.account_id, form.email.data, form.role.data, actor=actor(admin))
     flash(f"Invite for {issued.row.email} created. Send them the link below; it is shown once.")
     # The token rides in the fragment, which browsers never send to a server or its logs.
-    reveal.stash(INVITES_PAGE, f"{base_url()}/invite#{issued.raw}")
+    reveal.stash(INVITES_PAGE, invites.link_url(issued))
     return redirect(url_for("web.admin_invites"))
 
 

@@ -82,6 +82,29 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
         ]
 
 
+class PasswordLinkForm(FlaskForm):  # type: ignore[misc]
+    """An admin mails a user a password link; an address is asked for only when they have none."""
+
+    email = EmailField(
+        "Email",
+        [Optional(), Length(max=254), Regexp(EMAIL_PATTERN, message="not an email address")],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
+    login = StringField("User id or email", [DataRequired(), Length(max=254)])
+
+
+class PasswordResetForm(FlaskForm):  # type: ignore[misc]
+    token = StringField("Link token", [DataRequired(), Length(max=200)])
+    password = PasswordField(
+        "New password", [DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)]
+    )
+    confirm = PasswordField(
+        "Confirm password", [DataRequired(), EqualTo("password", "the passwords differ")]
+    )
+
+
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button and its CSRF token: delete, rotate, sign out, revoke."""
 

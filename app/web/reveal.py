@@ -8,18 +8,15 @@ copy replayed later, two tabs) exactly one shows it. Signing out discards it.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
 from sqlalchemy import update
 
 from app.extensions import db
 from app.models import WebSession
+from app.services import sealing
 from app.web.session import current_session
 
 REVEAL_TTL_SECONDS = 600
+PURPOSE = "web reveal"  # the key derivation's label: sealed values from before still open
 
 
 def stash(page: str, raw: str) -> None:
@@ -28,7 +25,7 @@ def stash(page: str, raw: str) -> None:
     if row is None:  # pragma: no cover - every caller is a signed-in page
         return
     row.reveal_page = page
-    row.reveal_sealed = _fernet().encrypt(raw.encode()).decode()
+    row.reveal_sealed = sealing.seal(PURPOSE, raw)
     db.session.commit()
 
 
@@ -48,13 +45,4 @@ def pop(page: str) -> str | None:
     db.session.commit()
     if getattr(taken, "rowcount", 0) != 1:
         return None
-    try:
-        return _fernet().decrypt(sealed.encode(), ttl=REVEAL_TTL_SECONDS).decode()
-    except InvalidToken:
-        return None
-
-
-def _fernet() -> Fernet:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    digest = hashlib.sha256(b"tokenpatrol web reveal\x00" + secret).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return sealing.unseal(PURPOSE, sealed, ttl_seconds=REVEAL_TTL_SECONDS)

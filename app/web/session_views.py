@@ -1,4 +1,5 @@
-"""Signing in and out, and activating an account from an invite link."""
+"""Signing in and out, activating an account from an invite link, and setting a forgotten
+password from a mailed link."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 
 from flask import make_response, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.auth import public
@@ -14,7 +16,15 @@ from app.models import User
 from app.services import accounts, invites, passwords
 from app.web import throttle
 from app.web.blueprint import bp
-from app.web.forms import ConfirmForm, InviteClaimForm, LoginForm, first_error, submitted
+from app.web.forms import (
+    ConfirmForm,
+    ForgotPasswordForm,
+    InviteClaimForm,
+    LoginForm,
+    PasswordResetForm,
+    first_error,
+    submitted,
+)
 from app.web.redirects import DEFAULT_AFTER_SIGN_IN, safe_next
 from app.web.session import begin_session, end_current_session, signed_in_user
 
@@ -66,6 +76,43 @@ def invite() -> Response:
         return _render_invite(form, error.message, error.status)
     _sign_in(user)
     return redirect(DEFAULT_AFTER_SIGN_IN)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+@throttle.password_link_requests
+def forgot_password() -> Response:
+    form = ForgotPasswordForm()
+    if not submitted(form):
+        status = 400 if form.is_submitted() else 200
+        return _render("forgot_password.html", form, first_error(form), status)
+    invites.forgot_password(form.login.data)
+    return _render("forgot_password.html", form, None, 200, sent=True)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@public
+def reset_password() -> Response:
+    form = PasswordResetForm()
+    if not submitted(form):
+        return _render_reset(form, first_error(form), 400 if form.is_submitted() else 200)
+    try:
+        user = invites.claim(form.token.data.strip(), form.password.data, None)
+    except ApiError as error:
+        return _render_reset(form, error.message, error.status)
+    _sign_in(user)
+    return redirect(DEFAULT_AFTER_SIGN_IN)
+
+
+def _render_reset(form: PasswordResetForm, error: str | None, status: int) -> Response:
+    form.token.data = ""  # the link's token is a secret: never echo it back into the page
+    return _render("reset_password.html", form, error, status)
+
+
+def _render(
+    template: str, form: FlaskForm, error: str | None, status: int, **extra: object
+) -> Response:
+    return make_response(render_template(template, form=form, error=error, **extra), status)
 
 
 def render_login(form: LoginForm, error: str | None = None, status: int = 200) -> Response:

@@ -20,6 +20,7 @@ from app.extensions import sign_in_limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 SIGN_IN_ENDPOINT = "web.login"
+FORGOT_PASSWORD_ENDPOINT = "web.forgot_password"
 TOO_MANY = "Too many failed sign-ins. Try again in {seconds} seconds."
 
 
@@ -60,14 +61,31 @@ def failed_sign_ins(view: F) -> F:
     return cast(F, failed_sign_ins_from_an_address(failed_sign_ins_for_a_login(view)))
 
 
+# "Forgot password?" mails a link: every request counts, so nobody fills an inbox with them.
+password_links_for_a_login = sign_in_limiter.limit(
+    lambda: str(current_app.config["PASSWORD_LINK_RATE_LIMIT"]),
+    key_func=_address_and_login,
+    methods=["POST"],
+)
+password_links_from_an_address = sign_in_limiter.limit(
+    lambda: str(current_app.config["PASSWORD_LINK_ADDRESS_RATE_LIMIT"]),
+    key_func=get_remote_address,
+    methods=["POST"],
+)
+
+
+def password_link_requests(view: F) -> F:
+    return cast(F, password_links_from_an_address(password_links_for_a_login(view)))
+
+
 def init_app(app: Flask) -> None:
-    """Bind the sign-in limiter; it looks at the sign-in page only."""
+    """Bind the sign-in limiter; it looks at the sign-in and forgot-password pages only."""
     sign_in_limiter.init_app(app)
 
 
 @sign_in_limiter.request_filter
-def _not_a_sign_in() -> bool:
-    return request.endpoint != SIGN_IN_ENDPOINT
+def _not_throttled_here() -> bool:
+    return request.endpoint not in (SIGN_IN_ENDPOINT, FORGOT_PASSWORD_ENDPOINT)
 
 
 def retry_after_seconds() -> int:

@@ -106,3 +106,21 @@ def test_consent_page(open_page: PageFactory, base_url: str, http: Api, shots: P
     path = authorize_path("http://127.0.0.1:53682/callback", Pkce.new(), state="docs")
     open_consent(page, base_url, login, path)
     page.screenshot(path=shots / "consent.png", full_page=True)
+
+
+def test_password_reset_page(open_page: PageFactory, base_url: str, http: Api, shots: Path) -> None:
+    key = http.create_account(ROOT_KEY, "acme", "ops")
+    http.register_user(key, "acme", "bob")  # made by the API: no email, no password
+    path = "/api/v1/admin/accounts/acme/users/bob/password-link"
+    link = http.call("POST", path, key, json_body={"email": "bob@acme.example"}).body["result"]
+    page = open_page()
+    page.goto(link["url"])
+    filled = page.get_by_label("Link token").input_value() == link["invite_token"]
+    assert filled and "#" not in page.url, "the page did not take the token from the link"
+    page.get_by_label("New password").fill("a brand new long password")
+    page.get_by_label("Confirm password").fill("a brand new long password")
+    page.screenshot(
+        path=shots / "password-reset.png", full_page=True, mask=[page.get_by_label("Link token")]
+    )
+    page.get_by_role("button", name="Set password").click()
+    expect(page).to_have_url(base_url + TOKENS_PAGE)

@@ -326,3 +326,16 @@ def test_usage_errors_exit_2(args: tuple[str, ...], config_home: Path) -> None:
     done = oi(*args, config_home=config_home)
     assert done.returncode == 2, done
     assert done.stdout == "", done
+
+
+def test_admin_users_password_link_prints_the_link_once(
+    live_server: LiveServer, alice_key: str, config_home: Path, admin: Callable[..., Run]
+) -> None:
+    assert admin("users", "add", "acme", "bob").returncode == 0
+    refused = admin("users", "password-link", "acme", "bob")
+    one_line_error(refused, "this user has no email")
+    made = admin("users", "password-link", "acme", "bob", "--email", "bob@example.com")
+    assert made.returncode == 0, made
+    assert made.shown_once(alone=False).startswith("oi_inv_")
+    assert "/reset-password#oi_inv_" in formats.redact_text(made.stdout)
+    assert "it works once" in made.stderr

@@ -154,6 +154,19 @@ def regenerate_key(call: Call, account_id: str, user_id: str) -> int:
     return call.secret(answer, "user_key", "user key", _static(summary))
 
 
+@users.command("password-link")
+@click.argument("account_id")
+@click.argument("user_id")
+@click.option("--email", help="Give the user this address first (when they have none).")
+@api_command
+def password_link(call: Call, account_id: str, user_id: str, email: str | None) -> int:
+    """Mail the user a link that sets their password; prints it (once) too."""
+    path = _account_path(account_id, "users", user_id, "password-link")
+    answer = call.request("POST", path, {"email": email} if email else {})
+    summary = f"password link for {account_id}/{user_id}: it works once and expires soon"
+    return call.secret(answer, "url", "password link", _static(summary))
+
+
 # ---- invites ----
 
 
