@@ -94,9 +94,9 @@ def _install_request_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app import oauth, web
-    from app.api import admin, leaks, me, system
+    from app.api import admin, leaks, me, partners, system
 
-    for blueprint in (system.bp, me.bp, admin.bp, leaks.bp):
+    for blueprint in (system.bp, me.bp, admin.bp, leaks.bp, partners.bp):
         app.register_blueprint(blueprint)
     web.init_app(app)
     oauth.init_app(app)

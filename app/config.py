@@ -46,7 +46,14 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "INVITE_TTL_HOURS": 168,
-    "PASSWORD_LINK_TTL_MINUTES": 60,  # a link that sets an existing user's password
+    "PASSWORD_LINK_TTL_MINUTES": 60,
+    # GitHub secret scanning partner alerts (app/services/github_keys.py)
+    "GITHUB_KEYS_URL": "https://api.github.com/meta/public_keys/secret_scanning",
+    "GITHUB_KEYS_TIMEOUT_SECONDS": 5,
+    "GITHUB_KEYS_CACHE_SECONDS": 86_400,
+    "GITHUB_KEYS_REFETCH_SECONDS": 60,
+    # GitLab's Token Revocation API: the secret GitLab sends in Authorization (unset: off)
+    "GITLAB_REVOCATION_TOKEN": None,  # a link that sets an existing user's password
     "LAST_USED_RESOLUTION_SECONDS": 60,
     "LEAK_RATE_LIMIT": "120/minute",
     # Reports of a token that is already revoked add at most this many events a day to it.
@@ -116,6 +123,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["ROOT_API_KEY"] = checked_root_key(app.config["ROOT_API_KEY"])
+    app.config["GITLAB_REVOCATION_TOKEN"] = checked_shared_secret(
+        "TOKENPATROL_GITLAB_REVOCATION_TOKEN", app.config["GITLAB_REVOCATION_TOKEN"]
+    )
     if app.config["ROOT_API_KEY"] is None and not app.config["DEVELOPMENT_MODE_ALLOWED"]:
         raise StartupRefused(DEV_MODE_ONLY_UNDER_OI_SERVE)
     try:
@@ -159,6 +169,16 @@ def checked_root_key(value: object) -> str | None:
             f"{MIN_ROOT_KEY_LENGTH} characters (unset it only for development under `oi serve`)"
         )
     return key
+
+
+def checked_shared_secret(name: str, value: object) -> str | None:
+    """A secret another system presents to us: unset, or at least 16 characters."""
+    if value is None or value == "":
+        return None
+    secret = str(value).strip()
+    if len(secret) < MIN_ROOT_KEY_LENGTH:
+        raise StartupRefused(f"{name} is too short: use at least {MIN_ROOT_KEY_LENGTH} characters")
+    return secret
 
 
 def database_url(app: Flask) -> str:

@@ -72,13 +72,7 @@ def _operation(op: Operation, schemas: dict[tuple[int, str], Any]) -> dict[str, 
         "summary": op.summary,
         "tags": [op.tag],
         "parameters": [_parameter(name) for name in _RULE_ARGUMENT.findall(op.rule)],
-        "responses": {
-            str(op.status): {
-                "description": op.summary,
-                "content": _json(schemas[(index, "response")]),
-            },
-            "default": error,
-        },
+        "responses": {str(op.status): _success(op, schemas[(index, "response")]), "default": error},
         "security": SECURITY if op.access is not None else [],
     }
     if op.body is not None:
@@ -88,6 +82,13 @@ def _operation(op: Operation, schemas: dict[tuple[int, str], Any]) -> dict[str, 
             "content": _json(schemas[(index, "body")]),
         }
     return described
+
+
+def _success(op: Operation, schema: Any) -> dict[str, Any]:
+    """The answer's description and body (a 204 has none)."""
+    if op.status == 204:
+        return {"description": op.summary}
+    return {"description": op.summary, "content": _json(schema)}
 
 
 def _parameter(name: str) -> dict[str, Any]:

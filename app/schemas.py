@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     StrictInt,
     StringConstraints,
     WithJsonSchema,
@@ -321,6 +322,46 @@ class LeakRevoke(Request):
     # Chosen by the client, the same on every retry of one report: a retry whose first try
     # revoked a token (and whose answer was lost) is answered "revoked" again.
     report_id: ReportId | None = Field(default=None, alias="reportId")
+
+
+# --- Partner feeds: GitHub secret scanning alerts, GitLab's Token Revocation API ---
+
+PartnerUrl = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class GithubMatch(Request):
+    token: RawToken
+    type: Annotated[str, StringConstraints(max_length=200)]
+    url: PartnerUrl | None = None
+    source: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class GithubAlert(RootModel[list[GithubMatch]]):
+    """GitHub's partner alert: a JSON array of matches."""
+
+    root: list[GithubMatch] = Field(min_length=1, max_length=MAX_LEAK_BATCH)
+
+
+class GithubFeedback(Reply):
+    """GitHub's feedback format, per token: hashed (SHA-256 hex), never sent back raw."""
+
+    token_hash: str
+    token_type: str
+    label: Literal["true_positive", "false_positive"]
+
+
+class GitlabTokenTypes(Reply):
+    types: list[str]
+
+
+class GitlabLeak(Request):
+    type: Annotated[str, StringConstraints(max_length=200)]
+    token: RawToken
+    location: PartnerUrl | None = None
+
+
+class GitlabRevocation(RootModel[list[GitlabLeak]]):
+    root: list[GitlabLeak] = Field(min_length=1, max_length=MAX_LEAK_BATCH)
 
 
 class LeakRevokeResult(Reply):

@@ -261,3 +261,12 @@ TOKEN_SHAPED = re.compile("|".join(f"(?:{fmt.pattern})" for fmt in REGISTRY))
 def redact_text(text: str) -> str:
     """`text` with every token-shaped substring replaced by its redacted form."""
     return TOKEN_SHAPED.sub(lambda match: redact(match.group()), text)
+
+
+RULE_ID_PREFIX = "tokenpatrol_"
+
+
+def rule_id(fmt: TokenFormat) -> str:
+    """The name other scanners and platforms call a format by: a gitleaks or Kingfisher rule
+    id, GitHub's token `type`, and (after `gitleaks_rule_id_`) GitLab's revocable type."""
+    return RULE_ID_PREFIX + fmt.kind

@@ -87,10 +87,13 @@ def operation(
     access: Access | None = None,
     endpoint_name: str | None = None,
     enveloped: bool = False,
+    guard: Callable[[], None] | None = None,
 ) -> Callable[[View], View]:
     """Register `view` on `bp`; `access=None` makes the operation public (no token read).
 
     With `enveloped`, the view's result is sent as `{"status": "ok", "result": ..., "time": s}`.
+    `guard` runs before the body is parsed (a partner's signature or shared secret); a 204
+    operation answers with no body.
     """
     op = Operation(method, rule, summary, tag, response, status, body, access, enveloped)
 
@@ -99,9 +102,14 @@ def operation(
         def endpoint(**path_args: Any) -> Response:
             if op.access is not None:
                 check_access(op.access, principal())
+            if guard is not None:
+                guard()
             if op.body is not None:
                 path_args["body"] = parse_body(op.body)
-            reply = jsonify(op.serialise(view(**path_args)))
+            result = view(**path_args)
+            if op.status == 204:
+                return Response(status=204)
+            reply = jsonify(op.serialise(result))
             reply.status_code = op.status
             return reply
 
