@@ -88,10 +88,10 @@ def serve(host: str, port: int) -> None:
         upgrade_database(app)
     schema.refuse_if_behind(app)
     interval = float(app.config["MAIL_WORKER_INTERVAL_SECONDS"])
-    if interval > 0 and app.config["SMTP_URL"]:
+    if interval > 0:
         from app.services import mail
 
-        mail.start_worker(app, interval)  # mail leaves from here, never from a request
+        mail.start_worker(app, interval)  # mail and webhooks leave from here, never a request
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

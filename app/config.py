@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "GITHUB_KEYS_TIMEOUT_SECONDS": 5,
     "GITHUB_KEYS_CACHE_SECONDS": 86_400,
     "GITHUB_KEYS_REFETCH_SECONDS": 60,
+    # Webhooks: receivers on loopback or private networks are refused unless allowed
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": False,
+    "WEBHOOK_TIMEOUT_SECONDS": 5,
     # GitLab's Token Revocation API: the secret GitLab sends in Authorization (unset: off)
     "GITLAB_REVOCATION_TOKEN": None,  # a link that sets an existing user's password
     "LAST_USED_RESOLUTION_SECONDS": 60,

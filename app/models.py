@@ -233,13 +233,31 @@ class ExpiryNotice(db.Model):  # type: ignore[name-defined,misc]
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class WebhookEndpoint(db.Model):  # type: ignore[name-defined,misc]
+    """An account's URL that every leak event of the account is POSTed to, signed."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.account_id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    # The HMAC secret, sealed (app/services/sealing.py): the signature needs it back.
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    secret_last4: Mapped[str] = mapped_column(String(4))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
     """Mail waiting to go out: a mail server that is down delays the mail, never the revocation."""
 
     __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(2000))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -252,3 +270,10 @@ class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     # Given up on (too many attempts, or a mail that cannot be built): the dead letters.
     dead_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A webhook delivery rides the same outbox: `recipient` is then the endpoint's URL, `body`
+    # the JSON payload, and `last_status` the HTTP status of the last attempt.
+    channel: Mapped[str] = mapped_column(String(16), default="mail", server_default="mail")
+    webhook_id: Mapped[str | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    last_status: Mapped[int | None] = mapped_column(Integer)

@@ -224,6 +224,38 @@ class Deleted(Reply):
     deleted: Literal[True] = True
 
 
+class WebhookCreate(Request):
+    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
+class WebhookInfo(Reply):
+    id: str
+    account_id: str
+    url: str
+    description: str
+    secret_last4: str
+    created_at: dt.datetime
+
+
+class WebhookCreated(WebhookInfo):
+    """`secret` signs every delivery (`X-Tokenpatrol-Signature`); it is shown only here."""
+
+    secret: str
+
+
+class WebhookDeliveryInfo(Reply):
+    id: int
+    event: str
+    status: Literal["delivered", "retrying", "queued", "dead"]
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+    next_attempt_at: dt.datetime | None
+
+
 class InviteCreate(Request):
     email: Email
     account_id: Identifier

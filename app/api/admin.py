@@ -9,7 +9,7 @@ from flask import Blueprint
 from app import policy
 from app.api.routing import Access, operation, principal
 from app.errors import InvalidArgument
-from app.models import Invite, User
+from app.models import Invite, MailOutbox, User, WebhookEndpoint
 from app.schemas import (
     AccountCreate,
     AccountCreated,
@@ -27,8 +27,12 @@ from app.schemas import (
     UserCreate,
     UserCreated,
     UserInfo,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDeliveryInfo,
+    WebhookInfo,
 )
-from app.services import accounts, invites, settings
+from app.services import accounts, invites, settings, webhooks
 
 bp = Blueprint("admin", __name__)
 
@@ -220,6 +224,87 @@ def create_password_link(account_id: str, user_id: str, body: PasswordLinkCreate
     accounts.require_same_account(principal(), account_id)
     user = accounts.get_user(account_id, user_id)
     return invite_created(invites.password_link(user, actor=principal().actor, email=body.email))
+
+
+# ---- webhooks ----
+
+
+def webhook_info(row: WebhookEndpoint) -> WebhookInfo:
+    return WebhookInfo(
+        id=row.id,
+        account_id=row.account_id,
+        url=row.url,
+        description=row.description,
+        secret_last4=row.secret_last4,
+        created_at=row.created_at,
+    )
+
+
+@admin_operation(
+    "POST",
+    f"{PREFIX}/accounts/<account_id>/webhooks",
+    summary="Register a webhook: every leak event of the account is POSTed to it, signed",
+    response=WebhookCreated,
+    body=WebhookCreate,
+    access=ROOT_OR_ADMIN,
+)
+def create_webhook(account_id: str, body: WebhookCreate) -> WebhookCreated:
+    accounts.require_same_account(principal(), account_id)
+    accounts.get_account(account_id)
+    made = webhooks.register(account_id, body.url, body.description, actor=principal().actor)
+    return WebhookCreated(**webhook_info(made.row).model_dump(), secret=made.secret)
+
+
+@admin_operation(
+    "GET",
+    f"{PREFIX}/accounts/<account_id>/webhooks",
+    summary="An account's webhooks",
+    response=list[WebhookInfo],
+    access=ROOT_OR_ADMIN,
+)
+def list_webhooks(account_id: str) -> list[WebhookInfo]:
+    accounts.require_same_account(principal(), account_id)
+    return [webhook_info(row) for row in webhooks.list_for(account_id)]
+
+
+@admin_operation(
+    "DELETE",
+    f"{PREFIX}/accounts/<account_id>/webhooks/<webhook_id>",
+    summary="Remove a webhook (and its delivery log)",
+    response=Deleted,
+    access=ROOT_OR_ADMIN,
+)
+def remove_webhook(account_id: str, webhook_id: str) -> Deleted:
+    accounts.require_same_account(principal(), account_id)
+    webhooks.remove(webhooks.get(account_id, webhook_id), actor=principal().actor)
+    return Deleted()
+
+
+@admin_operation(
+    "GET",
+    f"{PREFIX}/accounts/<account_id>/webhooks/<webhook_id>/deliveries",
+    summary="A webhook's delivery log, newest first",
+    response=list[WebhookDeliveryInfo],
+    access=ROOT_OR_ADMIN,
+)
+def webhook_deliveries(account_id: str, webhook_id: str) -> list[WebhookDeliveryInfo]:
+    accounts.require_same_account(principal(), account_id)
+    endpoint = webhooks.get(account_id, webhook_id)
+    return [delivery_info(row) for row in webhooks.deliveries(endpoint)]
+
+
+def delivery_info(row: MailOutbox) -> WebhookDeliveryInfo:
+    return WebhookDeliveryInfo(
+        id=row.id,
+        event=row.subject,
+        status=webhooks.delivery_status(row),
+        attempts=row.attempts,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.sent_at,
+        next_attempt_at=row.next_attempt_at,
+    )
 
 
 # ---- invites ----

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Invite, LeakEvent, Token, User, utcnow
-from app.services import audit, invites, mail, tokens
+from app.services import audit, invites, mail, tokens, webhooks
 from scanner import formats
 
 LOOKUP_CHUNK = 500
@@ -259,23 +259,23 @@ def _record_event(
     revoked_now: bool,
     made: int = 0,
 ) -> None:
-    db.session.add(
-        LeakEvent(
-            token_id=token.id,
-            location_key=location.key,
-            repo=location.repo,
-            commit=location.commit,
-            path=location.path,
-            line=location.line,
-            url=location.url,
-            source=source,
-            reported_by=reporter.address,
-            reported_at=utcnow(),
-            revoked_now=revoked_now,
-            report_id=reporter.report_id if revoked_now else None,
-            also_revoked=made,
-        )
+    event = LeakEvent(
+        token_id=token.id,
+        location_key=location.key,
+        repo=location.repo,
+        commit=location.commit,
+        path=location.path,
+        line=location.line,
+        url=location.url,
+        source=source,
+        reported_by=reporter.address,
+        reported_at=utcnow(),
+        revoked_now=revoked_now,
+        report_id=reporter.report_id if revoked_now else None,
+        also_revoked=made,
     )
+    db.session.add(event)
+    webhooks.queue_leak(event, token)  # the account's receivers hear of it, off the request
 
 
 def _revoked_by_report(report_id: str | None, token_ids: list[str]) -> set[str]:

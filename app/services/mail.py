@@ -1,4 +1,5 @@
-"""Outgoing mail through an outbox: queued in the caller's transaction, sent by a worker.
+"""Outgoing mail (and webhook deliveries) through an outbox: queued in the caller's
+transaction, sent by a worker.
 
 No request ever waits on mail. A worker (`oi server mail work`, any number of them on any
 machine; under `oi serve`, a background thread) claims due mails one at a time with a
@@ -23,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from app.extensions import db
 from app.models import MailOutbox, utcnow
-from app.services import sealing
+from app.services import sealing, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,8 @@ def queue(recipient: str, subject: str, body: str, *, secret: bool = False) -> N
 
 
 def send_due(limit: int = 100) -> tuple[int, int]:
-    """Try each mail that is due once: (sent, failed). Without TOKENPATROL_SMTP_URL, nothing."""
-    if not current_app.config["SMTP_URL"]:
-        return 0, 0
+    """Try each message that is due once: (sent, failed). Without TOKENPATROL_SMTP_URL, only
+    webhook deliveries go; mail waits."""
     now = utcnow()
     candidates = select(MailOutbox.id).where(_due(now)).order_by(MailOutbox.id).limit(limit)
     sent = failed = 0
@@ -147,7 +147,13 @@ def start_worker(app: Flask, interval_seconds: float) -> threading.Thread:
 
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
+    sendable = (
+        MailOutbox.channel.is_not(None)
+        if current_app.config["SMTP_URL"]
+        else MailOutbox.channel == webhooks.CHANNEL
+    )
     return and_(
+        sendable,
         MailOutbox.sent_at.is_(None),
         MailOutbox.dead_at.is_(None),
         or_(MailOutbox.next_attempt_at.is_(None), MailOutbox.next_attempt_at <= now),
@@ -171,6 +177,8 @@ def _claim(mail_id: int) -> MailOutbox | None:
 
 
 def _send(mail: MailOutbox) -> bool:
+    if mail.channel == webhooks.CHANNEL:
+        return _deliver(mail)
     try:
         message = _message(mail)
     except (ValueError, TypeError) as error:  # a mail that cannot be built never will be
@@ -185,6 +193,16 @@ def _send(mail: MailOutbox) -> bool:
     mail.sent_at, mail.last_error, mail.claimed_at = utcnow(), None, None
     if mail.body.startswith(SEALED):
         mail.body = SENT_SECRET  # nobody needs the link any more
+    return True
+
+
+def _deliver(delivery: MailOutbox) -> bool:
+    attempt = webhooks.deliver(delivery)
+    delivery.last_status = attempt.status
+    if not attempt.delivered:
+        _failed(delivery, attempt.error or "not delivered")
+        return False
+    delivery.sent_at, delivery.last_error, delivery.claimed_at = utcnow(), None, None
     return True
 
 

@@ -14,7 +14,14 @@ from app.web import headers, throttle
 def init_app(app: Flask) -> None:
     """Flask-Login, the blueprint, the app-wide security headers and the sign-in throttle
     (the session cookie's rules are configuration: app/config.py)."""
-    from app.web import admin_views, error_pages, leak_views, session_views, token_views  # noqa: F401
+    from app.web import (  # noqa: F401
+        admin_views,
+        error_pages,
+        leak_views,
+        session_views,
+        token_views,
+        webhook_views,
+    )
     from app.web.blueprint import bp
     from app.web.session import login_manager
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, URLField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
 from app import policy
@@ -89,6 +89,11 @@ class PasswordLinkForm(FlaskForm):  # type: ignore[misc]
         "Email",
         [Optional(), Length(max=254), Regexp(EMAIL_PATTERN, message="not an email address")],
     )
+
+
+class WebhookForm(FlaskForm):  # type: ignore[misc]
+    url = URLField("Receiver URL", [DataRequired(), Length(min=8, max=2000)])
+    description = StringField("Description (optional)", [Optional(), Length(max=200)])
 
 
 class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
