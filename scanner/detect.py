@@ -7,9 +7,10 @@ Every candidate costs a bounded amount of work, so a scan stays linear in its in
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from scanner import formats
@@ -54,9 +55,15 @@ class Candidate(NamedTuple):
 
 
 def find_tokens(data: bytes) -> Iterator[Match]:
-    """Every valid token in `data`, with its 1-based line and whether the line allows it."""
+    """Every valid token in `data`, with its 1-based line and whether the line allows it.
+
+    UTF-16 content (a BOM, or NULs in every other byte) is also read decoded."""
     for match, _end in _matches(data):
         yield match
+    codec = utf16_codec(data)
+    if codec is not None:
+        for match, _end in _matches(data.decode(codec, "replace").encode("utf-8")):
+            yield match
 
 
 def candidates(data: bytes) -> Iterator[Candidate]:
@@ -147,6 +154,29 @@ class _Lines:
         self.allowed = ALLOW_MARKER in self.data[start : self.line_end]
 
 
+# --- UTF-16: what Windows PowerShell 5 writes with `>` ----------------------------------------
+
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF16_SAMPLE = 512  # bytes looked at to tell UTF-16 without a BOM from anything else
+
+
+def utf16_codec(head: bytes) -> str | None:
+    """The codec to decode content starting with `head` as UTF-16, or None when it does not
+    look like UTF-16: a BOM, or (ASCII text as UTF-16) NULs in most odd or most even bytes."""
+    if head[:2] in _BOMS:
+        return "utf-16"  # the codec reads the BOM, and drops it
+    sample = head[:UTF16_SAMPLE]
+    if b"\0" not in sample:  # the fast path: text and most binaries stop here
+        return None
+    pairs = len(sample) // 2
+    even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1::2].count(0)
+    if odd * 4 >= pairs * 3 and even * 4 < pairs:
+        return "utf-16-le"  # `o\0i\0`: the high byte of each ASCII character comes second
+    if even * 4 >= pairs * 3 and odd * 4 < pairs:
+        return "utf-16-be"
+    return None
+
+
 # Content up to WINDOW bytes is scanned whole; larger content is read and scanned a window at a
 # time, so memory stays bounded however big it is. A token is far shorter than OVERLAP: one cut
 # by a window's end is whole in the next window, which starts this much earlier.
@@ -157,15 +187,34 @@ OVERLAP = 64 << 10
 def find_tokens_in_windows(first: bytes, rest: Iterator[bytes]) -> Iterator[Match]:
     """`find_tokens` over content that arrives window by window, with line numbers of the whole.
 
-    Each window is scanned with the last OVERLAP bytes of the one before it in front: a match
-    that ends within that overlap was found already, and is skipped.
-    """
-    tail, lines_before = b"", 0
-    for chunk in itertools.chain((first,), rest):
-        window = tail + chunk
-        for match, end in _matches(window):
-            if end > len(tail):
-                yield match._replace(line=match.line + lines_before)
-        keep = window[-OVERLAP:]
-        lines_before += window.count(b"\n", 0, len(window) - len(keep))
-        tail = keep
+    UTF-16 content (judged by the first window) is decoded as it streams, and scanned both
+    as it is and decoded, like `find_tokens` does."""
+    chunks = itertools.chain((first,), rest)
+    codec = utf16_codec(first)
+    if codec is None:
+        yield from _Windows().scan(chunks)
+        return
+    raw, text = _Windows(), _Windows()
+    decoder = codecs.getincrementaldecoder(codec)("replace")
+    for chunk in chunks:
+        yield from raw.scan((chunk,))
+        yield from text.scan((decoder.decode(chunk).encode("utf-8"),))
+    yield from text.scan((decoder.decode(b"", final=True).encode("utf-8"),))
+
+
+class _Windows:
+    """One stream's scan, window by window. Each window is scanned with the last OVERLAP bytes
+    of the one before it in front: a match that ends within that overlap was found already."""
+
+    def __init__(self) -> None:
+        self.tail, self.lines_before = b"", 0
+
+    def scan(self, chunks: Iterable[bytes]) -> Iterator[Match]:
+        for chunk in chunks:
+            window = self.tail + chunk
+            for match, end in _matches(window):
+                if end > len(self.tail):
+                    yield match._replace(line=match.line + self.lines_before)
+            keep = window[-OVERLAP:]
+            self.lines_before += window.count(b"\n", 0, len(window) - len(keep))
+            self.tail = keep
