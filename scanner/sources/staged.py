@@ -3,11 +3,17 @@
 Only blobs the commit adds or changes are read, and a token that HEAD already held at the
 same path is not reported again: the hook judges what this commit introduces (history scans
 find what earlier commits did). A blob larger than a window is streamed, never held whole.
+
+`oi scan --staged FILE...` is what the pre-commit framework runs: it passes the files to check.
+A named file with staged changes is judged as above (during a commit, pre-commit names exactly
+those); any other named file, as `pre-commit run --all-files` or `--files` name them, is read
+whole from the work tree, as every other hook in the run reads it: every token in it counts.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +22,61 @@ from scanner.sources import Item, SourceError
 
 
 def read_index(cwd: Path, warnings: list[str]) -> Iterator[Item]:
+    top = _toplevel(cwd)
+    yield from _staged_items(top, git.staged_blobs(top), warnings)
+
+
+def read_named(cwd: Path, paths: list[str], warnings: list[str]) -> Iterator[Item]:
+    """The named files: what the commit adds to those with staged changes, the others whole."""
+    top = _toplevel(cwd)
+    named = {_repo_path(top, path): Path(path) for path in paths}
+    staged = [entry for entry in git.staged_blobs(top) if entry.path in named]
+    changed = {entry.path for entry in staged}
+    others = {shown: path for shown, path in named.items() if shown not in changed}
+    _check_files(others)
+    yield from _staged_items(top, staged, warnings)
+    yield from _work_tree_files(others, warnings)
+
+
+def _work_tree_files(named: dict[str, Path], warnings: list[str]) -> Iterator[Item]:
+    """Each file as the work tree holds it. A link is not followed: like a link met in the
+    tree, it could point anywhere (the user's own profile), and a commit holds it as a link."""
+    from scanner.sources.files import read_file
+
+    for shown, path in named.items():
+        if path.is_symlink() or not path.is_file():
+            warnings.append(f"{shown} is not a regular file (links are not followed): skipped")
+            continue
+        yield from read_file(path, shown, warnings)
+
+
+def _toplevel(cwd: Path) -> Path:
     top = git.toplevel(cwd)
     if top is None:
         raise SourceError("--staged needs a git repository (run it inside one)")
-    staged = git.staged_blobs(top)
+    return top
+
+
+def _repo_path(top: Path, path: str) -> str:
+    """`path` as the index names it (relative to the top, forward slashes), when it is inside."""
+    absolute = Path(os.path.abspath(path))
+    return (absolute.relative_to(top) if absolute.is_relative_to(top) else absolute).as_posix()
+
+
+def _check_files(named: dict[str, Path]) -> None:
+    """Bad names are an error before anything is read: a missing file, a directory."""
+    missing = [shown for shown, path in named.items() if not os.path.lexists(path)]
+    if missing:
+        raise SourceError(f"no such file: {', '.join(missing)}")
+    folders = [shown for shown, path in named.items() if path.is_dir() and not path.is_symlink()]
+    if folders:
+        raise SourceError(f"--staged FILE... names files, not directories: {', '.join(folders)}")
+
+
+def _staged_items(top: Path, staged: list[git.StagedBlob], warnings: list[str]) -> Iterator[Item]:
+    """Each staged blob, with the tokens HEAD held at its path blanked out."""
+    if not staged:
+        return
     wanted = [entry.new_blob for entry in staged] + [e.old_blob for e in staged if e.old_blob]
     contents, large = _read(top, wanted, warnings)
     for entry in staged:
