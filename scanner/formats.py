@@ -96,13 +96,9 @@ class ChecksumFormat(NamedTuple):
 
     @property
     def pattern(self) -> str:
-        """Regular expression source for a candidate, without boundaries."""
+        """Regular expression source for a candidate: the length is fixed, so nothing glued on
+        either side changes what the checksum is checked on."""
         return re.escape(self.prefix) + f"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}"
-
-    @property
-    def bounded_pattern(self) -> str:
-        """The pattern with word boundaries: no word character glued on either side."""
-        return rf"(?<![A-Za-z0-9_]){self.pattern}(?![A-Za-z0-9_])"
 
     def generate(self) -> str:
         import secrets
@@ -137,6 +133,10 @@ def checksum(text: str) -> str:
     return base62_encode(zlib.crc32(text.encode("ascii")), CHECKSUM_LENGTH)
 
 
+SIGNED_PAYLOAD_LENGTH = (16, 8192)  # base64url characters between a signed token's prefix and dot
+SIGNATURE_LENGTH = 43  # an HMAC-SHA256 in unpadded base64url
+
+
 class SignedFormat(NamedTuple):
     """`oai_` + b64url(JSON payload) + `.` + b64url(HMAC-SHA256 of everything before the dot)."""
 
@@ -146,14 +146,11 @@ class SignedFormat(NamedTuple):
 
     @property
     def pattern(self) -> str:
-        # Possessive: the payload alphabet has no dot, so backtracking could never help.
-        return re.escape(self.prefix) + r"[A-Za-z0-9_-]{16,8192}+\.[A-Za-z0-9_-]{43}"
-
-    @property
-    def bounded_pattern(self) -> str:
-        # `-` counts as a word character on the left too: a candidate never starts inside a
-        # run of base64url, so every run is read once (linear time on any input).
-        return rf"(?<![A-Za-z0-9_-]){self.pattern}(?![A-Za-z0-9_-])"
+        # Possessive: the payload alphabet has no dot, so backtracking could never help. (The
+        # scanner does not search with it: scanner/detect.py reads each run of base64url once.)
+        shortest, longest = SIGNED_PAYLOAD_LENGTH
+        payload = rf"[A-Za-z0-9_-]{{{shortest},{longest}}}+"
+        return re.escape(self.prefix) + payload + rf"\.[A-Za-z0-9_-]{{{SIGNATURE_LENGTH}}}"
 
     def sign(self, payload: Mapping[str, Any], kid: str, secret: bytes) -> str:
         import json
@@ -201,7 +198,7 @@ class SignedFormat(NamedTuple):
         if not token.startswith(self.prefix) or token.count(".") != 1:
             return None
         signed_part, signature = token.split(".")
-        if _b64url_decode(signature) is None or len(signature) != 43:
+        if _b64url_decode(signature) is None or len(signature) != SIGNATURE_LENGTH:
             return None
         return signed_part, signature
 

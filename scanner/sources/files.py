@@ -22,15 +22,20 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
     if missing:
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
     for file in _files(roots, respect_ignore, warnings):
-        try:
-            handle = file.open("rb")
-        except OSError as error:
-            warnings.append(f"cannot read {_display(file)}: {error.strerror}")
-            continue
-        with handle:
-            first = handle.read(WINDOW)
-            more = iter(functools.partial(handle.read, WINDOW), b"")
-            yield Item(_display(file), first, None, more if len(first) == WINDOW else None)
+        yield from read_file(file, _display(file), warnings)
+
+
+def read_file(file: Path, shown: str, warnings: list[str]) -> Iterator[Item]:
+    """One file's content, window by window; a file that cannot be opened is a warning."""
+    try:
+        handle = file.open("rb")
+    except OSError as error:
+        warnings.append(f"cannot read {shown}: {error.strerror}")
+        return
+    with handle:
+        first = handle.read(WINDOW)
+        more = iter(functools.partial(handle.read, WINDOW), b"")
+        yield Item(shown, first, None, more if len(first) == WINDOW else None)
 
 
 def _files(roots: list[Path], respect_ignore: bool, warnings: list[str]) -> Iterator[Path]:

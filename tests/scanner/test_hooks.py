@@ -21,7 +21,16 @@ from pathlib import Path
 import pytest
 
 from scanner import formats
-from tests.scanner.conftest import OI, GitRepo, init_repo, leaked, new_pat
+from tests.scanner.conftest import (
+    OI,
+    GitRepo,
+    init_repo,
+    leaked,
+    new_api_token,
+    new_invite,
+    new_pat,
+)
+from tests.support.secrets import Secret
 
 REPO_ROOT = Path(__file__).parents[2]
 HOOKS = REPO_ROOT / "hooks"
@@ -273,6 +282,126 @@ def test_pre_commit_install_blocks_git_commit(
     passed = run(["git", "commit", "-m", "add deploy script"], git_repo.path, env)
     assert passed.rc == 0, passed.why
     assert git_repo.rev("HEAD~1") == head
+
+
+def use_tokenpatrol(repo: GitRepo, source: tuple[Path, str], *args: str) -> None:
+    """Commit a .pre-commit-config.yaml that names this checkout's `tokenpatrol` hook."""
+    path, sha = source
+    config = f"repos:\n  - repo: {path}\n    rev: {sha}\n    hooks:\n      - id: tokenpatrol\n"
+    if args:
+        config += f"        args: [{', '.join(args)}]\n"
+    repo.commit_file(".pre-commit-config.yaml", config, "use tokenpatrol")
+
+
+@pytest.fixture
+def leaky_history(git_repo: GitRepo) -> tuple[GitRepo, Secret, Secret]:
+    """Two tracked files that hold a token each (committed past any hook), one clean file."""
+    legacy, notes = new_pat(), new_api_token()
+    git_repo.commit_file("legacy.py", f"import os\nTOKEN = '{legacy}'\n", "legacy")
+    git_repo.commit_file("docs/notes.md", f"# Notes\n\nsecret{notes}\n", "notes")
+    git_repo.commit_file("clean.txt", "nothing here\n", "clean")
+    return git_repo, legacy, notes
+
+
+def oi_baseline(repo: GitRepo, *files: str) -> None:
+    """`.oi-baseline` accepting every token in `files`, written by `oi scan` itself."""
+    written = run(
+        [OI, "scan", "--no-verify", "--baseline", ".oi-baseline", "--update-baseline", *files],
+        repo.path,
+    )
+    assert written.rc == 0, written.why
+
+
+@pytest.mark.timeout(PRE_COMMIT_TIMEOUT + 60)
+def test_pre_commit_run_all_files_reports_every_token_in_tracked_files(
+    leaky_history: tuple[GitRepo, Secret, Secret],
+    hook_source: tuple[Path, str],
+    pre_commit_home: Path,
+) -> None:
+    repo, legacy, notes = leaky_history
+    use_tokenpatrol(repo, hook_source)
+
+    result = pre_commit(["run", "--all-files"], repo.path, pre_commit_home)
+
+    assert result.rc == 1, result.why
+    assert "Failed" in result.out and "legacy.py" in result.out, result.why
+    assert "docs/notes.md" in result.out, result.why
+    assert_shows_only_redacted(result, legacy)
+    assert_shows_only_redacted(result, notes)
+
+
+@pytest.mark.timeout(PRE_COMMIT_TIMEOUT + 60)
+def test_pre_commit_run_all_files_honours_the_baseline(
+    leaky_history: tuple[GitRepo, Secret, Secret],
+    hook_source: tuple[Path, str],
+    pre_commit_home: Path,
+) -> None:
+    repo, legacy, notes = leaky_history
+    oi_baseline(repo, "legacy.py")
+    use_tokenpatrol(repo, hook_source, "--baseline", ".oi-baseline")
+
+    one_left = pre_commit(["run", "--all-files"], repo.path, pre_commit_home)
+
+    assert one_left.rc == 1, one_left.why
+    assert formats.redact(legacy) not in one_left.out, one_left.why
+    assert_shows_only_redacted(one_left, notes)
+
+    oi_baseline(repo, "legacy.py", "docs/notes.md")
+    repo.commit("accept both", add=True)
+    none_left = pre_commit(["run", "--all-files"], repo.path, pre_commit_home)
+    assert none_left.rc == 0 and "Passed" in none_left.out, none_left.why
+
+
+@pytest.mark.timeout(PRE_COMMIT_TIMEOUT + 60)
+def test_pre_commit_run_files_checks_the_files_named(
+    leaky_history: tuple[GitRepo, Secret, Secret],
+    hook_source: tuple[Path, str],
+    pre_commit_home: Path,
+) -> None:
+    repo, legacy, notes = leaky_history
+    use_tokenpatrol(repo, hook_source)
+
+    named = pre_commit(["run", "--files", "legacy.py", "clean.txt"], repo.path, pre_commit_home)
+    clean = pre_commit(["run", "--files", "clean.txt"], repo.path, pre_commit_home)
+
+    assert named.rc == 1 and "legacy.py" in named.out, named.why
+    assert "notes.md" not in named.out and formats.redact(notes) not in named.out, named.why
+    assert_shows_only_redacted(named, legacy)
+    assert clean.rc == 0 and "Passed" in clean.out, clean.why
+
+
+@pytest.mark.timeout(PRE_COMMIT_TIMEOUT + 60)
+def test_pre_commit_at_commit_time_judges_what_the_commit_adds(
+    leaky_history: tuple[GitRepo, Secret, Secret],
+    hook_source: tuple[Path, str],
+    pre_commit_home: Path,
+) -> None:
+    """A commit that edits a file whose token HEAD already holds goes through (the hook judges
+    what the commit adds; `--all-files` still reports the old token); one adding a token is
+    stopped, naming only the new one."""
+    repo, legacy, _notes = leaky_history
+    use_tokenpatrol(repo, hook_source)
+    installed = pre_commit(["install"], repo.path, pre_commit_home)
+    assert installed.rc == 0, installed.why
+    env = {"PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
+    repo.write("legacy.py", f"import os\nTOKEN = '{legacy}'\nDEBUG = False\n")
+    repo.add("legacy.py")
+
+    edited = run(["git", "commit", "-m", "debug off"], repo.path, env, timeout=PRE_COMMIT_TIMEOUT)
+    assert edited.rc == 0, edited.why
+
+    audit = pre_commit(["run", "--all-files"], repo.path, pre_commit_home)
+    assert audit.rc == 1, audit.why
+    assert_shows_only_redacted(audit, legacy)
+
+    head = repo.rev()
+    fresh = new_invite()
+    repo.write("legacy.py", f"import os\nTOKEN = '{legacy}'\nDEBUG = False\nINVITE={fresh}\n")
+    repo.add("legacy.py")
+    blocked = run(["git", "commit", "-m", "invite"], repo.path, env, timeout=PRE_COMMIT_TIMEOUT)
+    assert blocked.rc != 0 and repo.rev() == head, blocked.why
+    assert_shows_only_redacted(blocked, fresh)
+    assert formats.redact(legacy) not in blocked.out, blocked.why
 
 
 # --- hooks/pre-commit (plain git) -------------------------------------------------------------

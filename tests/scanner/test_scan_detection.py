@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner import formats
+from scanner import detect, formats
 from tests.scanner.conftest import (
     SIGNING_KEY,
     SIGNING_KID,
@@ -35,6 +35,8 @@ FAST = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 SEPARATORS = [b"\n", b" ", b"\t", b"\r\n", b"\x00", b'"', b"'", b"=", b",", b";", b":", b"\xff"]
+# Glued on too: the checksum or the payload decides, not the neighbouring byte.
+SEPARATORS += [b"", b"x", b"_", b"-"]
 ALLOW = b"oi: allow"
 CHECKSUM_FORMATS = [fmt for fmt in formats.REGISTRY if isinstance(fmt, formats.ChecksumFormat)]
 
@@ -227,6 +229,80 @@ def test_tokens_in_real_contexts_are_found(context: str, make: Callable[[], Secr
     assert {item["line"] for item in result.findings} == {2}
 
 
+# --- glued to text: a token is a token whatever stands next to it ---------------------------------
+
+
+def new_oauth_access() -> Secret:
+    return Secret(formats.OAUTH_ACCESS_TOKEN.generate())
+
+
+GLUED = [
+    "PASSWORD{t}",
+    "x_{t}",
+    "foo{t}",
+    "9{t}",
+    "-{t}",
+    "{t}x",
+    "{t}_",
+    "{t}-",
+    "{t}Suffix123",
+    "PASSWORD{t}END",
+    "{t}{t2}",
+    "MY_TOKEN_{t}_{t2}_END",
+    "oi_pat_{t}",
+    "oai_{t}",
+    "oai_oai_x{t}",
+    # A look-alike ending in `oi` right before the token's `_pat_...`: it must not hide it.
+    "oi_pat_" + "A" * 34 + "{t}",
+]
+
+
+@pytest.mark.parametrize("context", GLUED)
+@pytest.mark.parametrize(
+    "make", [new_pat, new_invite, new_oauth_access, new_api_token], ids=["pat", "inv", "oat", "api"]
+)
+def test_tokens_glued_to_text_are_found(context: str, make: Callable[[], Secret]) -> None:
+    first, second = make(), make()
+    text = context.format(t=first, t2=second)
+    planted = [tok for tok in (first, second) if tok in text]
+
+    result = scan_stdin(f"line one\n{text}\nline three\n".encode())
+
+    assert result.rc == 1, result.why
+    assert fingerprints(result.findings) == expected(*planted)
+    assert {item["line"] for item in result.findings} == {2}
+    assert leaked(result.out + result.err, planted) == []
+
+
+words = st.text(alphabet=formats.BASE62_ALPHABET + "_-", max_size=60)
+
+
+@FAST
+@given(token=tokens, before=words, after=words)
+def test_a_token_glued_between_words_is_found_exactly_once(
+    token: Secret, before: str, after: str
+) -> None:
+    result = scan_stdin(f"first\nkey: {before}{token}{after}\n".encode())
+
+    assert result.rc == 1, result.why
+    [finding] = result.findings
+    assert finding["fingerprint"] == formats.fingerprint(token)
+    assert finding["line"] == 2
+
+
+def test_glued_tokens_in_a_repository_are_found_by_every_scan(git_repo: GitRepo) -> None:
+    pat, api = new_pat(), new_api_token()
+    git_repo.write("settings.ini", f"PASSWORD{pat}\nx_{api}_end\n")
+    git_repo.add()
+
+    rc, report = scan_json("--staged", cwd=git_repo.path)
+    assert (rc, fingerprints(report["findings"])) == (1, expected(pat, api)), "staged"
+    git_repo.commit("glued")
+    for args in ((), ("--history",)):
+        rc, report = scan_json(*args, cwd=git_repo.path)
+        assert (rc, fingerprints(report["findings"])) == (1, expected(pat, api)), args
+
+
 # --- look-alikes that must never be reported ------------------------------------------------------
 
 
@@ -260,19 +336,18 @@ def _lookalikes() -> dict[str, str]:
         "pat too short": _pat_with_body(body[:29]),
         "pat too long": _pat_with_body(body[:30] + "Q"),
         "pat one char cut": pat[:-1],
-        "word ending in the prefix": "foo" + pat,
-        "underscore glued before": "MY_" + pat,
-        "digit glued before": "9" + pat,
-        "glued after": pat + "x",
-        "underscore glued after": pat + "_",
+        "pat bad checksum glued to a word": "PASSWORD" + _flip_last(pat),
+        "pat bad checksum glued to words on both sides": "x_" + _flip_last(pat) + "suffix",
+        "invite bad checksum glued after a prefix": "oi_inv_" + _flip_last(inv),
         "upper-case prefix": "OI_PAT_" + body,
         "other prefix": "oi_xyz_" + body,
         "placeholder": "oi_pat_" + "X" * 36,
         "zeros": "oi_pat_" + "0" * 36,
-        "api glued before": "xoai_" + api[4:],
-        "api glued after": api + "A",
-        "api glued dash after": api + "-",
         "api truncated signature": api[:-1],
+        "api truncated signature glued after a word": "PASSWORD" + api[:-1],
+        "api payload missing fields glued to a word": "x_"
+        + _oai(json.dumps({"v": 1, "kid": "k1", "sub": "x"}).encode()),
+        "api bad payload after a good prefix": "oai_" + _oai(b"not json, though long enough"),
         "api non-json payload": _oai(b"this is not json at all, not even close"),
         "api json array payload": _oai(json.dumps([1, 2, 3, 4, 5, 6, 7, 8]).encode()),
         "api payload missing fields": _oai(json.dumps({"v": 1, "kid": "k1", "sub": "x"}).encode()),
@@ -332,8 +407,16 @@ HANG_SECONDS = 240
 
 @pytest.mark.parametrize(
     "unit",
-    [b"-oai_", b"-oai_" + b"A" * 64, b".oai_" + b"A" * 20 + b".", b" oi_pat_", b"oi_" * 7],
-    ids=["dash-oai", "dash-oai-run", "dotted-oai", "space-pat", "oi-stems"],
+    [
+        b"-oai_",
+        b"-oai_" + b"A" * 64,
+        b".oai_" + b"A" * 20 + b".",
+        b" oi_pat_",
+        b"oi_" * 7,
+        b"oai_" * 2047 + b"A" * 12 + b"." + b"A" * 43,
+        b"oi_pat_" + b"A" * 34,
+    ],
+    ids=["dash-oai", "dash-oai-run", "dotted-oai", "space-pat", "oi-stems", "oai-run", "pat-chain"],
 )
 def test_a_megabyte_of_near_misses_scans_in_linear_time(tmp_path: Path, unit: bytes) -> None:
     """1 MB built from prefix fragments finishes (a quadratic regex would take hours on it).
@@ -349,3 +432,31 @@ def test_a_megabyte_of_near_misses_scans_in_linear_time(tmp_path: Path, unit: by
     except subprocess.TimeoutExpired:
         pytest.fail(f"scanning 1 MB of {unit[:12]!r}... took more than {HANG_SECONDS} s")
     assert result.rc == 0, result.why
+
+
+# Inputs that would make a detector that tries every glued start do quadratic work.
+ADVERSARIAL = {
+    # Thousands of prefixes in one run before one signature: each a possible start.
+    "prefixes before a signature": b"oai_" * 2047 + b"A" * 12 + b"." + b"A" * 43 + b" ",
+    # A few prefixes, each with the longest payload to decode.
+    "long payloads before a signature": b"oai_" * 8 + b"A" * 8150 + b"." + b"A" * 43 + b" ",
+    "one endless run of prefixes": b"oai_",
+    "signed look-alikes glued end to end": b"oai_" + b"A" * 16 + b"." + b"A" * 43,
+    # Each look-alike ends in `oi`, the start of the next one's prefix.
+    "overlapping checksum look-alikes": b"oi_pat_" + b"A" * 34,
+    "checksum look-alikes glued to words": b"PASSWORDoi_pat_" + b"A" * 36,
+}
+WORK_PER_BYTE = 10  # bytes the registry may examine per byte of input, at any input size
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_detection_work_is_linear_in_the_input(name: str) -> None:
+    """Counted, not timed: the bytes handed to the registry's checks (`detect.candidates`)
+    stay within a fixed multiple of the input, for an eighth of a megabyte as for a megabyte."""
+    unit = ADVERSARIAL[name]
+    for size in (MEGABYTE // 8, MEGABYTE):
+        data = unit * (size // len(unit))
+        examined = list(detect.candidates(data))
+        work = sum(candidate.end - candidate.start for candidate in examined)
+        assert work <= WORK_PER_BYTE * len(data), f"{work / len(data):.0f} bytes examined per byte"
+        assert all(candidate.format is None for candidate in examined)

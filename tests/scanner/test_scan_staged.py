@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
 
 from scanner import formats
 from tests.scanner.conftest import (
@@ -17,6 +20,7 @@ from tests.scanner.conftest import (
     new_pat,
     run_oi,
     same_path,
+    scan,
     scan_json,
 )
 
@@ -186,3 +190,139 @@ def test_pre_commit_path_does_not_import_heavy_libraries(git_repo: GitRepo) -> N
     )
     assert done.returncode == 0, formats.redact_text(done.stderr)
     assert "HEAVY 0 []" in done.stderr, formats.redact_text(done.stderr)
+
+
+# --- `oi scan --staged FILE...`: the files the pre-commit framework passes ----------------------
+
+
+def test_named_files_with_staged_changes_report_what_the_commit_adds(git_repo: GitRepo) -> None:
+    """During a commit pre-commit names the staged files: each is judged by its staged content,
+    less what HEAD already held there, and never by the work tree."""
+    old, new, unstaged = new_pat(), new_invite(), new_api_token()
+    git_repo.commit_file("app.cfg", f"old={old}\n")
+    git_repo.write("app.cfg", f"old={old}\nnew={new}\n")
+    git_repo.add("app.cfg")
+    git_repo.write("app.cfg", f"old={old}\nnew={new}\nmore={unstaged}\n")
+
+    rc, report = scan_json("--staged", "app.cfg", cwd=git_repo.path)
+
+    assert rc == 1
+    [finding] = report["findings"]
+    assert (finding["fingerprint"], finding["path"], finding["line"]) == (
+        formats.fingerprint(new),
+        "app.cfg",
+        2,
+    )
+
+
+def test_named_files_without_staged_changes_are_read_whole(git_repo: GitRepo) -> None:
+    """`pre-commit run --all-files` and `--files` name files the index does not change: every
+    token in them counts, as the work tree holds them (tracked, edited or untracked)."""
+    tracked, edited, untracked, unnamed = new_pat(), new_invite(), new_api_token(), new_pat()
+    git_repo.commit_file("legacy.py", f"T = '{tracked}'\n")
+    git_repo.commit_file("notes.txt", "notes\n")
+    git_repo.commit_file("other.txt", f"{unnamed}\n")
+    git_repo.write("notes.txt", f"notes\n{edited}\n")
+    git_repo.write("new/untracked.txt", f"{untracked}\n")
+
+    rc, report = scan_json(
+        "--staged", "legacy.py", "notes.txt", "new/untracked.txt", cwd=git_repo.path
+    )
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(tracked, edited, untracked)
+    where = {item["fingerprint"]: (item["path"], item["line"]) for item in report["findings"]}
+    assert where[formats.fingerprint(tracked)] == ("legacy.py", 1)
+    assert where[formats.fingerprint(edited)] == ("notes.txt", 2)
+    assert where[formats.fingerprint(untracked)] == ("new/untracked.txt", 1)
+
+
+def test_only_the_named_files_are_scanned(git_repo: GitRepo) -> None:
+    git_repo.commit_file("README.md", "hello\n")
+    named, other = new_pat(), new_pat()
+    git_repo.write("a.txt", f"{named}\n")
+    git_repo.write("b.txt", f"{other}\n")
+    git_repo.add()
+
+    rc, report = scan_json("--staged", "a.txt", cwd=git_repo.path)
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(named)
+
+
+def test_named_files_from_a_subdirectory_are_shown_as_the_index_names_them(
+    git_repo: GitRepo,
+) -> None:
+    staged, tracked = new_pat(), new_invite()
+    git_repo.commit_file("top.txt", f"{tracked}\n")
+    git_repo.write("sub/f.txt", f"{staged}\n")
+    git_repo.add("sub/f.txt")
+
+    rc, report = scan_json("--staged", "f.txt", "../top.txt", cwd=git_repo.path / "sub")
+
+    assert rc == 1
+    shown = {item["fingerprint"]: item["path"] for item in report["findings"]}
+    assert shown == {
+        formats.fingerprint(staged): "sub/f.txt",
+        formats.fingerprint(tracked): "top.txt",
+    }
+
+
+def test_named_files_honour_the_baseline(git_repo: GitRepo) -> None:
+    accepted, fresh = new_pat(), new_pat()
+    git_repo.commit_file("legacy.py", f"A = '{accepted}'\n")
+    baseline = git_repo.path / ".oi-baseline"
+    written = scan(
+        "--staged", "legacy.py", "--baseline", str(baseline), "--update-baseline", cwd=git_repo.path
+    )
+    assert written.rc == 0, written.why
+    git_repo.write("fresh.py", f"F = '{fresh}'\n")
+
+    rc, report = scan_json(
+        "--staged", "--baseline", str(baseline), "legacy.py", "fresh.py", cwd=git_repo.path
+    )
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(fresh)
+
+
+def test_a_named_link_is_not_followed(git_repo: GitRepo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text(f"{new_pat()}\n")
+    git_repo.commit_file("README.md", "hello\n")
+    (git_repo.path / "link.txt").symlink_to(outside)
+
+    result = scan("--staged", "link.txt", "README.md", "--format", "json", cwd=git_repo.path)
+
+    assert (result.rc, result.findings) == (0, []), result.why
+    assert "link.txt is not a regular file" in result.err, result.why
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.txt", "no such file: missing.txt"),
+        ("sub", "--staged FILE... names files, not directories: sub"),
+    ],
+)
+def test_a_bad_file_name_is_one_error_line(git_repo: GitRepo, name: str, message: str) -> None:
+    git_repo.commit_file("sub/f.txt", "hello\n")
+
+    result = scan("--staged", name, cwd=git_repo.path)
+
+    assert result.rc == 2, result.why
+    assert result.err.strip().splitlines()[-1] == f"oi scan: error: {message}", result.why
+    assert "Traceback" not in result.err
+
+
+def test_named_files_through_the_console_script_print_no_raw_token(git_repo: GitRepo) -> None:
+    token = new_pat()
+    git_repo.commit_file("legacy.py", f"T = '{token}'\n")
+
+    for fmt in ("text", "json", "sarif"):
+        result = run_oi(
+            ["scan", "--staged", "--no-verify", "--format", fmt, "legacy.py"], cwd=git_repo.path
+        )
+        assert result.rc == 1, result.why
+        assert formats.redact(token) in result.out or formats.fingerprint(token) in result.out
+        assert leaked(result.out + result.err, [token]) == [], fmt

@@ -97,8 +97,6 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--all and --since go with --history")
     if args.history and args.all and (args.since or args.targets):
         raise UsageError("--all scans every ref: leave out --since and REV_RANGE")
-    if args.staged and args.targets:
-        raise UsageError("--staged scans the index: leave out paths")
     if args.update_baseline and args.baseline is None:
         raise UsageError("--update-baseline needs --baseline FILE")
 
@@ -118,9 +116,11 @@ def _items(args: argparse.Namespace, warnings: list[str]):  # type: ignore[no-un
         history = HistoryScan(Path.cwd(), ranges, warnings)
         return history.items(), history.locate
     if args.staged:
-        from scanner.sources.staged import read_index
+        from scanner.sources import staged
 
-        return read_index(Path.cwd(), warnings), _unchanged
+        if args.targets:  # the files the pre-commit framework passes
+            return staged.read_named(Path.cwd(), args.targets, warnings), _unchanged
+        return staged.read_index(Path.cwd(), warnings), _unchanged
     if args.targets == ["-"]:
         from scanner.sources.stdin import read_stdin
 
