@@ -2,9 +2,9 @@
 
 Each method of `Call` returns the command's exit code, so a command ends `return call.show(...)`.
 
-Tables go through rich; off a terminal they come out plain (no colour, no wrapping) so they
-read well in logs and pipes. Every cell passes through `redact_text`: a token pasted into a
-name must not come back out whole.
+Tables go through rich; off a terminal, or with NO_COLOR or TERM=dumb, they come out plain (no
+escape sequence; off a terminal no wrapping either) so they read well in logs and pipes. Every
+cell passes through `redact_text`: a token pasted into a name must not come back out whole.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ import click
 from scanner import formats
 from scanner.cli import credentials
 from scanner.printable import printable
+from scanner.report.text import colour_wanted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,9 +96,10 @@ def console() -> Console:
     from rich.console import Console
 
     screen = Console(highlight=False, emoji=False)
-    if screen.is_terminal:
+    if screen.is_terminal and colour_wanted(sys.stdout):
         return screen
-    return Console(highlight=False, emoji=False, width=WIDE_ENOUGH, no_color=True)
+    width = None if screen.is_terminal else WIDE_ENOUGH
+    return Console(highlight=False, emoji=False, width=width, color_system=None, no_color=True)
 
 
 def print_table(columns: Sequence[str], rows: Iterable[Sequence[object]], empty: str) -> None:
