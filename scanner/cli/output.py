@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scanner import formats
-from scanner.cli import credentials
+from scanner.cli import credentials, profiles
 from scanner.printable import printable
 from scanner.report.text import colour_wanted
 
@@ -80,11 +80,23 @@ def segment(value: str) -> str:
     return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
+def _checked_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else profiles.checked_url(value, "--app-url")
+
+
+#: `--app-url`, refused at once (one line, exit 2) unless it is an http:// or https:// URL.
+app_url_option = click.option(
+    "--app-url",
+    callback=_checked_url,
+    help="The service's base URL (overrides OPENINDEX_APP_URL and the profile).",
+)
+
+
 def api_command(func: Callable[..., int]) -> Callable[..., int]:
     """Add `--json` and `--app-url`, and hand the command a `Call` built from them."""
 
     @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
-    @click.option("--app-url", help="The service's base URL (overrides profile and env).")
+    @app_url_option
     @functools.wraps(func)
     def wrapper(*args: Any, as_json: bool, app_url: str | None, **kwargs: Any) -> int:
         return func(Call(app_url, as_json), *args, **kwargs)

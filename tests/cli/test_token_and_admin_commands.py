@@ -224,7 +224,7 @@ def test_environment_beats_the_profile_and_the_flag_beats_both(
         "--app-url",
         dead,
         "--token",
-        "oi_pat_" + "A" * 36,
+        formats.PERSONAL_ACCESS_TOKEN.generate(),
         config_home=config_home,
     )
     env = {"OPENINDEX_TOKEN": alice_key, "OPENINDEX_APP_URL": live_server.url}
@@ -242,7 +242,11 @@ def test_refusals_are_one_clear_line_and_exit_1(
     env = {"OPENINDEX_APP_URL": live_server.url}
     reader = http.create_token(alice_key, scope="read")["token"]
     unknown = oi(
-        "tokens", "list", config_home=config_home, OPENINDEX_TOKEN="oi_pat_" + "A" * 36, **env
+        "tokens",
+        "list",
+        config_home=config_home,
+        OPENINDEX_TOKEN=formats.PERSONAL_ACCESS_TOKEN.generate(),  # well-formed, unknown
+        **env,
     )
     one_line_error(unknown, "not signed in or token invalid: invalid token (oi login")
     forbidden = oi(

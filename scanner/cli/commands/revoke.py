@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from scanner import detect, formats
+from scanner.cli.profiles import app_url_argument
 from scanner.errors import OiError, UsageError
 
 EXIT_DONE, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2
@@ -25,7 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "token", metavar="TOKEN|-", help="a raw token, or - to read them from stdin"
     )
-    parser.add_argument("--app-url", metavar="URL", help="the tokenpatrol service")
+    parser.add_argument(
+        "--app-url",
+        metavar="URL",
+        type=app_url_argument,
+        help="the tokenpatrol service (http[s]://)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 

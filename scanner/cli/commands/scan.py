@@ -68,8 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="check findings against the service",
     )
     parser.add_argument("--revoke", action="store_true", help="revoke live tokens found")
-    parser.add_argument("--app-url", metavar="URL", help="the tokenpatrol service")
+    parser.add_argument(
+        "--app-url", metavar="URL", type=service_url, help="the tokenpatrol service (http[s]://)"
+    )
     return parser
+
+
+def service_url(value: str) -> str:
+    """`--app-url`, checked where it is given; profiles (and json) load only when it is."""
+    from scanner.cli.profiles import app_url_argument
+
+    return app_url_argument(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
