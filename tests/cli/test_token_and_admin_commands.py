@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scanner import formats
+from tests.cli.terminal import at_terminal
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.live_server import LiveServer, free_port, running_server
@@ -174,8 +175,8 @@ def test_admin_accounts_and_users_with_the_root_key(
     assert regenerated.shown_once() != bob
     assert auth_check(live_server, config_home, bob).returncode == 1
 
-    assert "removed bob" in admin("users", "remove", "acme", "bob").stdout
-    assert admin("accounts", "delete", "acme").returncode == 0
+    assert "removed bob" in admin("users", "remove", "acme", "bob", "--yes").stdout
+    assert admin("accounts", "delete", "acme", "-y").returncode == 0
     one_line_error(admin("accounts", "show", "acme"), "acme")  # the server's NOT_FOUND message
 
 
@@ -323,3 +324,40 @@ def test_usage_errors_exit_2(args: tuple[str, ...], config_home: Path) -> None:
     done = oi(*args, config_home=config_home)
     assert done.returncode == 2, done
     assert done.stdout == "", done
+
+
+def test_deleting_without_a_terminal_needs_yes_and_deletes_nothing(
+    alice_key: str, admin: Callable[..., Run]
+) -> None:
+    """Issue 13: `oi admin accounts delete` and `users remove` did it without asking."""
+    assert admin("users", "add", "acme", "bob").returncode == 0
+    for args, what in (
+        (("accounts", "delete", "acme"), "delete account acme, its users and all their tokens"),
+        (("users", "remove", "acme", "bob"), "remove bob from account acme, with all their"),
+    ):
+        done = admin(*args)
+        assert done.returncode == 2 and done.stdout == "", done
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("oi admin: error: refusing to "), done
+        assert what in lines[0] and "without confirmation: pass --yes" in lines[0], done
+    assert "role: user" in admin("users", "show", "acme", "bob").stdout
+    assert "account_id: acme" in admin("accounts", "show", "acme").stdout
+
+
+def test_at_a_terminal_deleting_asks_and_only_yes_deletes(
+    live_server: LiveServer, alice_key: str, config_home: Path, admin: Callable[..., Run]
+) -> None:
+    env = {"OPENINDEX_TOKEN": ROOT_KEY, "OPENINDEX_APP_URL": live_server.url}
+    asked = "Delete account acme, its users and all their tokens? [y/N]: "
+    declined = at_terminal("admin", "accounts", "delete", "acme", typed="n\n",
+                           config_home=config_home, env=env)  # fmt: skip
+    assert declined.returncode == 1 and asked in declined.stdout, declined
+    assert "oi admin: error: nothing deleted" in declined.stdout, declined
+    assert "account_id: acme" in admin("accounts", "show", "acme").stdout
+    accepted = at_terminal("admin", "accounts", "delete", "acme", typed="y\n",
+                           config_home=config_home, env=env)  # fmt: skip
+    assert accepted.returncode == 0 and "deleted account acme" in accepted.stdout, accepted
+    assert admin("accounts", "show", "acme").returncode == 1
+    for run in (declined, accepted):
+        assert ROOT_KEY not in run.output, "the root key was printed"
+        assert_no_raw_token(run, alice_key)

@@ -1,17 +1,21 @@
 """`oi admin`: the admin API (/api/v1/admin, OpenViking's `{"status": "ok", "result": ...}`).
 
 ROOT runs the instance; an account ADMIN manages their own account. A new user key or invite
-link is printed once, alone on stdout; `--json` prints the API's envelope unchanged.
+link is printed once, alone on stdout; `--json` prints the API's envelope unchanged. Deleting
+an account or removing a user asks first, at a terminal; `--yes` answers for scripts, and
+without either nothing is deleted.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import click
 
 from scanner.cli.output import Call, Item, api_command, print_fields, segment
-from scanner.errors import UsageError
+from scanner.errors import OiError, UsageError
+from scanner.printable import printable
 
 PREFIX = "/api/v1/admin"
 ROLES = ("admin", "user")
@@ -28,6 +32,24 @@ def _fields(*keys: str) -> Callable[[Item], list[object]]:
 
 def _static(text: str) -> Callable[[Item], str]:
     return lambda _result: text
+
+
+#: `-y/--yes`: the answer to `_confirm`'s question, for scripts.
+yes_option = click.option(
+    "-y", "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
+)
+
+
+def _confirm(yes: bool, action: str) -> None:
+    """Ask at a terminal before `action`, which cannot be undone; without a terminal refuse
+    unless --yes was given, so a script never deletes by accident."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"refusing to {action} without confirmation: pass --yes (no terminal)")
+    question = printable(f"{action[0].upper()}{action[1:]}?")
+    if not click.confirm(question, default=False, err=True):
+        raise OiError("nothing deleted")
 
 
 @click.group("admin")
@@ -74,9 +96,11 @@ def show_account(call: Call, account_id: str) -> int:
 
 @accounts.command("delete")
 @click.argument("account_id")
+@yes_option
 @api_command
-def delete_account(call: Call, account_id: str) -> int:
-    """Delete an account, its users and their tokens."""
+def delete_account(call: Call, account_id: str, yes: bool) -> int:
+    """Delete an account, its users and their tokens (asks first; --yes for scripts)."""
+    _confirm(yes, f"delete account {account_id}, its users and all their tokens")
     answer = call.request("DELETE", _account_path(account_id))
     return call.done(answer, f"deleted account {account_id}")
 
@@ -123,9 +147,11 @@ def show_user(call: Call, account_id: str, user_id: str) -> int:
 @users.command("remove")
 @click.argument("account_id")
 @click.argument("user_id")
+@yes_option
 @api_command
-def remove_user(call: Call, account_id: str, user_id: str) -> int:
-    """Remove a user and their tokens."""
+def remove_user(call: Call, account_id: str, user_id: str, yes: bool) -> int:
+    """Remove a user and their tokens (asks first; --yes for scripts)."""
+    _confirm(yes, f"remove {user_id} from account {account_id}, with all their tokens")
     answer = call.request("DELETE", _account_path(account_id, "users", user_id))
     return call.done(answer, f"removed {user_id} from account {account_id}")
 
