@@ -2,7 +2,8 @@
 
 Every command is a function that returns its exit code. A failure is an `OiError` (see
 `scanner.errors`): written here as one line, `oi COMMAND: error: ...`, and its exit code. A
-command module is imported only when it runs, so `oi scan` stays light.
+command module is imported only when it runs, so `oi scan` stays light. `-h` and `--help`
+work on every command and subcommand.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ COMMANDS: dict[str, Command] = {
     "serve": Command("app.cli", "serve", "Run the token service."),
     "server": Command("app.cli", "server", "Server maintenance commands (database)."),
 }
+HELP_OPTIONS = ("-h", "--help")
 
 # Commands that run the service: they need the `server` extra, which a scanner-only install
 # (the pre-commit hook's) does not have.
@@ -73,7 +75,7 @@ USAGE = "usage: oi COMMAND [ARGS]...\n\ncommands:\n" + "".join(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
+    if not args or args[0] in HELP_OPTIONS:
         sys.stdout.write(USAGE)
         return 0 if args else EXIT_ERROR
     if args[0] in ("-V", "--version"):
@@ -88,9 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = [args[1], "--help"]
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
-        return EXIT_ERROR
+        return _fail("oi", f"error: {_unknown(name)}", EXIT_ERROR)
     return run(name, rest)
+
+
+def _unknown(name: str) -> str:
+    """`unknown command 'scna'; did you mean 'scan'?`, as git and gh answer a typo."""
+    import difflib
+
+    close = difflib.get_close_matches(name, [*COMMANDS, "help"], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown command {name!r}{hint} (oi help lists the commands)"
 
 
 def run(name: str, rest: list[str]) -> int:
@@ -133,7 +143,9 @@ def _run_click(command: Any, prog: str, rest: list[str]) -> int:
 
     try:
         # Without standalone mode click hands back the callback's return value (its exit code).
-        outcome = command.main(rest, prog_name=prog, standalone_mode=False)
+        outcome = command.main(
+            rest, prog_name=prog, standalone_mode=False, help_option_names=list(HELP_OPTIONS)
+        )
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.ClickException as error:

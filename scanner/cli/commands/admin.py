@@ -68,6 +68,7 @@ def accounts() -> None:
 @accounts.command("list")
 @api_command
 def list_accounts(call: Call) -> int:
+    """Every account, with its number of users (ROOT)."""
     row = _fields("account_id", "user_count", "created_at")
     return call.table(f"{PREFIX}/accounts", ("account", "users", "created"), row, "no accounts")
 
@@ -91,6 +92,7 @@ def create_account(call: Call, account_id: str, admin_user_id: str, email: str |
 @click.argument("account_id")
 @api_command
 def show_account(call: Call, account_id: str) -> int:
+    """One account's details."""
     return call.show(call.request("GET", _account_path(account_id)), print_fields)
 
 
@@ -117,6 +119,7 @@ def users() -> None:
 @click.argument("account_id")
 @api_command
 def list_users(call: Call, account_id: str) -> int:
+    """ACCOUNT_ID's users, with their roles."""
     columns = ("user", "role", "email", "created")
     row = _fields("user_id", "role", "email", "created_at")
     return call.table(_account_path(account_id, "users"), columns, row, "no users")
@@ -125,7 +128,9 @@ def list_users(call: Call, account_id: str) -> int:
 @users.command("add")
 @click.argument("account_id")
 @click.argument("user_id")
-@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option(
+    "--role", type=click.Choice(ROLES), default="user", show_default=True, help="Their role."
+)
 @click.option("--email", help="The user's email address.")
 @api_command
 def add_user(call: Call, account_id: str, user_id: str, role: str, email: str | None) -> int:
@@ -141,6 +146,7 @@ def add_user(call: Call, account_id: str, user_id: str, role: str, email: str | 
 @click.argument("user_id")
 @api_command
 def show_user(call: Call, account_id: str, user_id: str) -> int:
+    """One user's details."""
     return call.show(call.request("GET", _account_path(account_id, "users", user_id)), print_fields)
 
 
@@ -191,15 +197,18 @@ def invites() -> None:
 @invites.command("list")
 @api_command
 def list_invites(call: Call) -> int:
+    """Invites, pending and spent."""
     columns = ("id", "email", "account", "role", "status", "created", "expires")
     row = _fields("id", "email", "account_id", "role", "status", "created_at", "expires_at")
     return call.table(f"{PREFIX}/invites", columns, row, "no invites")
 
 
 @invites.command("create")
-@click.option("--email", required=True)
-@click.option("--account", "account_id", required=True)
-@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option("--email", required=True, help="Who is invited; the link is for them.")
+@click.option("--account", "account_id", required=True, help="The account they join.")
+@click.option(
+    "--role", type=click.Choice(ROLES), default="user", show_default=True, help="Their role."
+)
 @api_command
 def create_invite(call: Call, email: str, account_id: str, role: str) -> int:
     """Invite EMAIL; prints the invite link (once) to send them."""
@@ -213,6 +222,7 @@ def create_invite(call: Call, email: str, account_id: str, role: str) -> int:
 @click.argument("invite_id")
 @api_command
 def revoke_invite(call: Call, invite_id: str) -> int:
+    """Revoke invite INVITE_ID: its link stops working."""
     answer = call.request("DELETE", f"{PREFIX}/invites/{segment(invite_id)}")
     return call.done(answer, f"revoked invite {invite_id}")
 
@@ -228,6 +238,7 @@ def settings() -> None:
 @settings.command("show")
 @api_command
 def show_settings(call: Call) -> int:
+    """The instance settings."""
     return call.show(call.request("GET", f"{PREFIX}/settings"), print_fields)
 
 

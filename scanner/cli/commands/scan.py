@@ -21,6 +21,12 @@ from scanner.report import Summary
 from scanner.sources import Item, SourceError
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
+EXIT_CODES = """exit codes:
+  0    nothing found
+  1    findings
+  2    usage or runtime error
+  130  interrupted (Ctrl-C)
+  141  the reader went away (oi scan | head)"""
 SUGGESTED_BASELINE = ".tokenpatrol-baseline.json"
 NO_LONGER_WORK = frozenset({"revoked", "expired", "revoked_now", "revoked_meanwhile"})
 
@@ -32,7 +38,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="oi scan", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="oi scan",
+        description=__doc__.splitlines()[0],
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "targets",
         nargs="*",
@@ -51,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="REV", help="with --history: only commits after REV (REV..HEAD)"
     )
     parser.add_argument("--no-ignore", action="store_true", help="do not honour .gitignore")
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="the report: text for people (default), json, or sarif (GitHub code scanning)",
+    )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
     parser.add_argument(
         "--baseline", type=Path, metavar="FILE", help="ignore fingerprints listed here"
