@@ -3,12 +3,14 @@
 Every command is a function that returns its exit code. A failure is an `OiError` (see
 `scanner.errors`): written here as one line, `oi COMMAND: error: ...`, and its exit code. A
 command module is imported only when it runs, so `oi scan` stays light. `-h` and `--help`
-work on every command and subcommand.
+work on every command and subcommand; a shell completing `oi` (see `oi completion`) is
+answered here too, before any command runs.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -21,6 +23,9 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: `oi scan ... | head` ends quietly, as g
 
 
 class Command(NamedTuple):
+    """One entry of the table: a click command, or an argparse `main(argv)` whose module also
+    defines `build_parser()` (for its help and its completion)."""
+
     module: str
     attribute: str
     help: str
@@ -57,8 +62,14 @@ COMMANDS: dict[str, Command] = {
     ),
     "serve": Command("app.cli", "serve", "Run the token service."),
     "server": Command("app.cli", "server", "Server maintenance commands (database)."),
+    "completion": Command(
+        "scanner.cli.commands.completion",
+        "completion",
+        "Print a shell completion script: bash, zsh or fish.",
+    ),
 }
 HELP_OPTIONS = ("-h", "--help")
+COMPLETE_VAR = "_OI_COMPLETE"  # set by the completion script when the shell asks oi
 
 # Commands that run the service: they need the `server` extra, which a scanner-only install
 # (the pre-commit hook's) does not have.
@@ -74,6 +85,8 @@ USAGE = "usage: oi COMMAND [ARGS]...\n\ncommands:\n" + "".join(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if os.environ.get(COMPLETE_VAR):
+        return _guarded("oi", _complete)
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in HELP_OPTIONS:
         sys.stdout.write(USAGE)
@@ -104,11 +117,20 @@ def _unknown(name: str) -> str:
 
 
 def run(name: str, rest: list[str]) -> int:
-    """Run one command; every way it can end becomes an exit code here, and only here."""
-    prog = f"oi {name}"
+    """Run one command, through `_guarded`."""
+    return _guarded(f"oi {name}", lambda: _load(name)(rest))
+
+
+def _complete() -> int:
+    from scanner.cli.commands import completion
+
+    return completion.answer(os.environ[COMPLETE_VAR])
+
+
+def _guarded(prog: str, command: Callable[[], int]) -> int:
+    """Every way a command can end becomes an exit code here, and only here."""
     try:
-        command = _load(name)
-        return command(rest)
+        return command()
     except OiError as error:
         return _fail(prog, error.line(), error.exit_code)
     except SystemExit as done:  # argparse's --help, or a usage error it already explained
