@@ -76,7 +76,7 @@ def test_after_findings_a_hint_on_stderr_says_what_to_do_with_exact_commands(
     hints = found.stderr.splitlines()
     assert all(line.startswith("oi scan: hint: ") for line in hints) and len(hints) == 3, found
     assert "oi tokens rotate ID" in hints[0] and "oi revoke -" in hints[0], found
-    assert hints[1].endswith("oi scan --no-verify --format json src --revoke"), found
+    assert hints[1].endswith(": oi scan --format json src --revoke"), found  # --revoke verifies
     baseline = "oi scan --no-verify --format json src --update-baseline --baseline "
     assert hints[2].endswith(baseline + ".tokenpatrol-baseline.json"), found
     assert_no_raw_token(found, *tokens)

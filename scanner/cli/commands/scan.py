@@ -283,7 +283,8 @@ def _what_now(findings: list[Finding], args: argparse.Namespace, argv: list[str]
             "(oi revoke -, the token on stdin)"
         ]
         if not args.revoke:
-            hints.append(f"revoke every live one: {shlex.join([*again, '--revoke'])}")
+            revoke = [word for word in again if word != "--no-verify"] + ["--revoke"]
+            hints.append(f"revoke every live one: {shlex.join(revoke)}")
     keep = [] if args.baseline else ["--baseline", SUGGESTED_BASELINE]
     baseline = shlex.join([*again, "--update-baseline", *keep])
     hints.append(f"a finding that is meant to be there: {baseline}")
