@@ -2,12 +2,15 @@
 
 Every command is a function that returns its exit code. A failure is an `OiError` (see
 `scanner.errors`): written here as one line, `oi COMMAND: error: ...`, and its exit code. A
-command module is imported only when it runs, so `oi scan` stays light.
+command module is imported only when it runs, so `oi scan` stays light. `-h` and `--help`
+work on every command and subcommand; a shell completing `oi` (see `oi completion`) is
+answered here too, before any command runs.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -20,6 +23,9 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: `oi scan ... | head` ends quietly, as g
 
 
 class Command(NamedTuple):
+    """One entry of the table: a click command, or an argparse `main(argv)` whose module also
+    defines `build_parser()` (for its help and its completion)."""
+
     module: str
     attribute: str
     help: str
@@ -56,7 +62,14 @@ COMMANDS: dict[str, Command] = {
     ),
     "serve": Command("app.cli", "serve", "Run the token service."),
     "server": Command("app.cli", "server", "Server maintenance commands (database)."),
+    "completion": Command(
+        "scanner.cli.commands.completion",
+        "completion",
+        "Print a shell completion script: bash, zsh or fish.",
+    ),
 }
+HELP_OPTIONS = ("-h", "--help")
+COMPLETE_VAR = "_OI_COMPLETE"  # set by the completion script when the shell asks oi
 
 # Commands that run the service: they need the `server` extra, which a scanner-only install
 # (the pre-commit hook's) does not have.
@@ -72,8 +85,10 @@ USAGE = "usage: oi COMMAND [ARGS]...\n\ncommands:\n" + "".join(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if os.environ.get(COMPLETE_VAR):
+        return _guarded("oi", _complete)
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
+    if not args or args[0] in HELP_OPTIONS:
         sys.stdout.write(USAGE)
         return 0 if args else EXIT_ERROR
     if args[0] in ("-V", "--version"):
@@ -88,17 +103,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = [args[1], "--help"]
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        sys.stderr.write(f"oi: unknown command {name!r}\n\n{USAGE}")
-        return EXIT_ERROR
+        return _fail("oi", f"error: {_unknown(name)}", EXIT_ERROR)
     return run(name, rest)
 
 
+def _unknown(name: str) -> str:
+    """`unknown command 'scna'; did you mean 'scan'?`, as git and gh answer a typo."""
+    import difflib
+
+    close = difflib.get_close_matches(name, [*COMMANDS, "help"], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown command {name!r}{hint} (oi help lists the commands)"
+
+
 def run(name: str, rest: list[str]) -> int:
-    """Run one command; every way it can end becomes an exit code here, and only here."""
-    prog = f"oi {name}"
+    """Run one command, through `_guarded`."""
+    return _guarded(f"oi {name}", lambda: _load(name)(rest))
+
+
+def _complete() -> int:
+    from scanner.cli.commands import completion
+
+    return completion.answer(os.environ[COMPLETE_VAR])
+
+
+def _guarded(prog: str, command: Callable[[], int]) -> int:
+    """Every way a command can end becomes an exit code here, and only here."""
     try:
-        command = _load(name)
-        return command(rest)
+        return command()
     except OiError as error:
         return _fail(prog, error.line(), error.exit_code)
     except SystemExit as done:  # argparse's --help, or a usage error it already explained
@@ -133,7 +165,9 @@ def _run_click(command: Any, prog: str, rest: list[str]) -> int:
 
     try:
         # Without standalone mode click hands back the callback's return value (its exit code).
-        outcome = command.main(rest, prog_name=prog, standalone_mode=False)
+        outcome = command.main(
+            rest, prog_name=prog, standalone_mode=False, help_option_names=list(HELP_OPTIONS)
+        )
     except click.exceptions.Exit as done:
         return int(done.exit_code)
     except click.ClickException as error:

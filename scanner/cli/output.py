@@ -2,9 +2,9 @@
 
 Each method of `Call` returns the command's exit code, so a command ends `return call.show(...)`.
 
-Tables go through rich; off a terminal they come out plain (no colour, no wrapping) so they
-read well in logs and pipes. Every cell passes through `redact_text`: a token pasted into a
-name must not come back out whole.
+Tables go through rich; off a terminal, or with NO_COLOR or TERM=dumb, they come out plain (no
+escape sequence; off a terminal no wrapping either) so they read well in logs and pipes. Every
+cell passes through `redact_text`: a token pasted into a name must not come back out whole.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scanner import formats
-from scanner.cli import credentials
+from scanner.cli import credentials, profiles
 from scanner.printable import printable
+from scanner.report.text import colour_wanted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,11 +80,23 @@ def segment(value: str) -> str:
     return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
+def _checked_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else profiles.checked_url(value, "--app-url")
+
+
+#: `--app-url`, refused at once (one line, exit 2) unless it is an http:// or https:// URL.
+app_url_option = click.option(
+    "--app-url",
+    callback=_checked_url,
+    help="The service's base URL (overrides OPENINDEX_APP_URL and the profile).",
+)
+
+
 def api_command(func: Callable[..., int]) -> Callable[..., int]:
     """Add `--json` and `--app-url`, and hand the command a `Call` built from them."""
 
     @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
-    @click.option("--app-url", help="The service's base URL (overrides profile and env).")
+    @app_url_option
     @functools.wraps(func)
     def wrapper(*args: Any, as_json: bool, app_url: str | None, **kwargs: Any) -> int:
         return func(Call(app_url, as_json), *args, **kwargs)
@@ -94,9 +108,10 @@ def console() -> Console:
     from rich.console import Console
 
     screen = Console(highlight=False, emoji=False)
-    if screen.is_terminal:
+    if screen.is_terminal and colour_wanted(sys.stdout):
         return screen
-    return Console(highlight=False, emoji=False, width=WIDE_ENOUGH, no_color=True)
+    width = None if screen.is_terminal else WIDE_ENOUGH
+    return Console(highlight=False, emoji=False, width=width, color_system=None, no_color=True)
 
 
 def print_table(columns: Sequence[str], rows: Iterable[Sequence[object]], empty: str) -> None:

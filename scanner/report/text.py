@@ -1,8 +1,10 @@
-"""Text for people: one line per finding, colour when the stream is a terminal; what came from
-the repository (paths, authors) is escaped, so it cannot drive the terminal."""
+"""Text for people: one line per finding, colour only at a terminal that wants it (not with
+NO_COLOR set, nor TERM=dumb); what came from the repository (paths, authors) is escaped, so it
+cannot drive the terminal."""
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from scanner.findings import Finding
@@ -12,8 +14,21 @@ from scanner.report import Summary
 _RED, _YELLOW, _DIM, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[0m"
 
 
+def colour_wanted(stream: TextIO) -> bool:
+    """A terminal, and no-one said otherwise: NO_COLOR (any value, https://no-color.org) or a
+    terminal that understands no escape sequence (TERM=dumb)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 finding`, `2 findings`; `noun` is the singular (`staged file` -> `staged files`)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def write(findings: list[Finding], summary: Summary, stream: TextIO) -> None:
-    colour = stream.isatty()
+    colour = colour_wanted(stream)
 
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
@@ -27,8 +42,13 @@ def write(findings: list[Finding], summary: Summary, stream: TextIO) -> None:
             who, when = printable(finding.author or ""), printable(finding.date or "")
             line += paint(_DIM, f" commit {finding.commit[:12]} {who} {when}")
         stream.write(line + "\n")
-    noun = "finding" if summary.findings == 1 else "findings"
-    tail = f"{summary.findings} {noun} in {summary.scanned} {summary.source}"
+    stream.write(paint(_YELLOW if summary.findings else _DIM, _tail(summary)) + "\n")
+
+
+def _tail(summary: Summary) -> str:
+    """`2 findings in 3 files (1 in baseline, 0 allowed inline)`."""
+    scanned = plural(summary.scanned, summary.source.removesuffix("s"))
+    tail = f"{plural(summary.findings, 'finding')} in {scanned}"
     if summary.baselined or summary.allowed:
         tail += f" ({summary.baselined} in baseline, {summary.allowed} allowed inline)"
-    stream.write(paint(_YELLOW if summary.findings else _DIM, tail) + "\n")
+    return tail

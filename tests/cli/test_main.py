@@ -50,7 +50,7 @@ def test_an_error_message_never_carries_a_whole_token(config_home: Path) -> None
     token = formats.PERSONAL_ACCESS_TOKEN.generate()
     write_profiles(config_home, f'active = "{token}"\n')
     shown = oi("profile", "show", config_home=config_home)
-    assert shown.returncode == 1, shown
+    assert shown.returncode == 2, shown
     line = one_line(shown, "oi profile: error: no profile named ")
     assert formats.redact(token) in line, shown
     assert_no_raw_token(shown, token)
@@ -58,10 +58,11 @@ def test_an_error_message_never_carries_a_whole_token(config_home: Path) -> None
 
 def test_a_broken_profiles_file_is_one_line_for_every_command(config_home: Path) -> None:
     write_profiles(config_home, "profiles = 3\n")
+    path = config_home / "tokenpatrol" / "profiles.toml"
     for args in (("profile", "list"), ("profile", "set", "--app-url", "http://x.example")):
         done = oi(*args, config_home=config_home)
-        assert done.returncode == 1, done
-        one_line(done, "oi profile: error: cannot read ")
+        assert done.returncode == 2, done
+        one_line(done, f"oi profile: error: {path}: `profiles` must hold one table per profile")
 
 
 def test_an_unexpected_failure_is_one_line_exit_2_and_redacted(

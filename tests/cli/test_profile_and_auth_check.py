@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner import formats
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.expiry import valid_then_expired
@@ -23,7 +24,7 @@ def config_home(tmp_path: Path) -> Path:
 
 
 def test_profile_set_show_list_use(config_home: Path) -> None:
-    token = "oi_pat_" + "A" * 36
+    token = formats.PERSONAL_ACCESS_TOKEN.generate()
     done = oi(
         "profile",
         "set",
@@ -137,12 +138,13 @@ def test_auth_check_scope(
 def test_auth_check_invalid_unreachable_and_json(
     live_server: LiveServer, http: Api, config_home: Path
 ) -> None:
-    unknown = "oi_pat_" + "A" * 36
+    unknown = formats.PERSONAL_ACCESS_TOKEN.generate()  # well-formed, so the service is asked
     invalid = oi(
         "auth", "check", config_home=config_home,
         OPENINDEX_APP_URL=live_server.url, OPENINDEX_TOKEN=unknown,
     )  # fmt: skip
-    assert invalid.returncode == 1 and "invalid (oi_pat_...AAAA): invalid token" in invalid.stderr
+    assert invalid.returncode == 1, invalid
+    assert f"invalid ({formats.redact(unknown)}): invalid token" in invalid.stderr, invalid
     dead = f"http://127.0.0.1:{free_port()}"
     down = oi("auth", "check", "--app-url", dead, config_home=config_home, OPENINDEX_TOKEN=unknown)
     assert down.returncode == 1 and f"{dead} is unreachable" in down.stderr, down

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanner import formats
+from tests.cli.terminal import at_terminal
 from tests.support import databases
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
@@ -176,8 +177,8 @@ def test_admin_accounts_and_users_with_the_root_key(
     assert regenerated.shown_once() != bob
     assert auth_check(live_server, config_home, bob).returncode == 1
 
-    assert "removed bob" in admin("users", "remove", "acme", "bob").stdout
-    assert admin("accounts", "delete", "acme").returncode == 0
+    assert "removed bob" in admin("users", "remove", "acme", "bob", "--yes").stdout
+    assert admin("accounts", "delete", "acme", "-y").returncode == 0
     one_line_error(admin("accounts", "show", "acme"), "acme")  # the server's NOT_FOUND message
 
 
@@ -227,7 +228,7 @@ def test_environment_beats_the_profile_and_the_flag_beats_both(
         "--app-url",
         dead,
         "--token",
-        "oi_pat_" + "A" * 36,
+        formats.PERSONAL_ACCESS_TOKEN.generate(),
         config_home=config_home,
     )
     env = {"OPENINDEX_TOKEN": alice_key, "OPENINDEX_APP_URL": live_server.url}
@@ -245,7 +246,11 @@ def test_refusals_are_one_clear_line_and_exit_1(
     env = {"OPENINDEX_APP_URL": live_server.url}
     reader = http.create_token(alice_key, scope="read")["token"]
     unknown = oi(
-        "tokens", "list", config_home=config_home, OPENINDEX_TOKEN="oi_pat_" + "A" * 36, **env
+        "tokens",
+        "list",
+        config_home=config_home,
+        OPENINDEX_TOKEN=formats.PERSONAL_ACCESS_TOKEN.generate(),  # well-formed, unknown
+        **env,
     )
     one_line_error(unknown, "not signed in or token invalid: invalid token (oi login")
     forbidden = oi(
@@ -339,3 +344,40 @@ def test_admin_users_password_link_prints_the_link_once(
     assert made.shown_once(alone=False).startswith("oi_inv_")
     assert "/reset-password#oi_inv_" in formats.redact_text(made.stdout)
     assert "it works once" in made.stderr
+
+
+def test_deleting_without_a_terminal_needs_yes_and_deletes_nothing(
+    alice_key: str, admin: Callable[..., Run]
+) -> None:
+    """Issue 13: `oi admin accounts delete` and `users remove` did it without asking."""
+    assert admin("users", "add", "acme", "bob").returncode == 0
+    for args, what in (
+        (("accounts", "delete", "acme"), "delete account acme, its users and all their tokens"),
+        (("users", "remove", "acme", "bob"), "remove bob from account acme, with all their"),
+    ):
+        done = admin(*args)
+        assert done.returncode == 2 and done.stdout == "", done
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("oi admin: error: refusing to "), done
+        assert what in lines[0] and "without confirmation: pass --yes" in lines[0], done
+    assert "role: user" in admin("users", "show", "acme", "bob").stdout
+    assert "account_id: acme" in admin("accounts", "show", "acme").stdout
+
+
+def test_at_a_terminal_deleting_asks_and_only_yes_deletes(
+    live_server: LiveServer, alice_key: str, config_home: Path, admin: Callable[..., Run]
+) -> None:
+    env = {"OPENINDEX_TOKEN": ROOT_KEY, "OPENINDEX_APP_URL": live_server.url}
+    asked = "Delete account acme, its users and all their tokens? [y/N]: "
+    declined = at_terminal("admin", "accounts", "delete", "acme", typed="n\n",
+                           config_home=config_home, env=env)  # fmt: skip
+    assert declined.returncode == 1 and asked in declined.stdout, declined
+    assert "oi admin: error: nothing deleted" in declined.stdout, declined
+    assert "account_id: acme" in admin("accounts", "show", "acme").stdout
+    accepted = at_terminal("admin", "accounts", "delete", "acme", typed="y\n",
+                           config_home=config_home, env=env)  # fmt: skip
+    assert accepted.returncode == 0 and "deleted account acme" in accepted.stdout, accepted
+    assert admin("accounts", "show", "acme").returncode == 1
+    for run in (declined, accepted):
+        assert ROOT_KEY not in run.output, "the root key was printed"
+        assert_no_raw_token(run, alice_key)

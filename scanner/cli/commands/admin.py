@@ -1,17 +1,21 @@
 """`oi admin`: the admin API (/api/v1/admin, OpenViking's `{"status": "ok", "result": ...}`).
 
 ROOT runs the instance; an account ADMIN manages their own account. A new user key or invite
-link is printed once, alone on stdout; `--json` prints the API's envelope unchanged.
+link is printed once, alone on stdout; `--json` prints the API's envelope unchanged. Deleting
+an account or removing a user asks first, at a terminal; `--yes` answers for scripts, and
+without either nothing is deleted.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import click
 
 from scanner.cli.output import Call, Item, api_command, print_fields, segment
-from scanner.errors import UsageError
+from scanner.errors import OiError, UsageError
+from scanner.printable import printable
 
 PREFIX = "/api/v1/admin"
 ROLES = ("admin", "user")
@@ -30,6 +34,24 @@ def _static(text: str) -> Callable[[Item], str]:
     return lambda _result: text
 
 
+#: `-y/--yes`: the answer to `_confirm`'s question, for scripts.
+yes_option = click.option(
+    "-y", "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
+)
+
+
+def _confirm(yes: bool, action: str) -> None:
+    """Ask at a terminal before `action`, which cannot be undone; without a terminal refuse
+    unless --yes was given, so a script never deletes by accident."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"refusing to {action} without confirmation: pass --yes (no terminal)")
+    question = printable(f"{action[0].upper()}{action[1:]}?")
+    if not click.confirm(question, default=False, err=True):
+        raise OiError("nothing deleted")
+
+
 @click.group("admin")
 def admin() -> None:
     """The admin API: accounts, users, invites, settings, leaks."""
@@ -46,6 +68,7 @@ def accounts() -> None:
 @accounts.command("list")
 @api_command
 def list_accounts(call: Call) -> int:
+    """Every account, with its number of users (ROOT)."""
     row = _fields("account_id", "user_count", "created_at")
     return call.table(f"{PREFIX}/accounts", ("account", "users", "created"), row, "no accounts")
 
@@ -69,14 +92,17 @@ def create_account(call: Call, account_id: str, admin_user_id: str, email: str |
 @click.argument("account_id")
 @api_command
 def show_account(call: Call, account_id: str) -> int:
+    """One account's details."""
     return call.show(call.request("GET", _account_path(account_id)), print_fields)
 
 
 @accounts.command("delete")
 @click.argument("account_id")
+@yes_option
 @api_command
-def delete_account(call: Call, account_id: str) -> int:
-    """Delete an account, its users and their tokens."""
+def delete_account(call: Call, account_id: str, yes: bool) -> int:
+    """Delete an account, its users and their tokens (asks first; --yes for scripts)."""
+    _confirm(yes, f"delete account {account_id}, its users and all their tokens")
     answer = call.request("DELETE", _account_path(account_id))
     return call.done(answer, f"deleted account {account_id}")
 
@@ -93,6 +119,7 @@ def users() -> None:
 @click.argument("account_id")
 @api_command
 def list_users(call: Call, account_id: str) -> int:
+    """ACCOUNT_ID's users, with their roles."""
     columns = ("user", "role", "email", "created")
     row = _fields("user_id", "role", "email", "created_at")
     return call.table(_account_path(account_id, "users"), columns, row, "no users")
@@ -101,7 +128,9 @@ def list_users(call: Call, account_id: str) -> int:
 @users.command("add")
 @click.argument("account_id")
 @click.argument("user_id")
-@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option(
+    "--role", type=click.Choice(ROLES), default="user", show_default=True, help="Their role."
+)
 @click.option("--email", help="The user's email address.")
 @api_command
 def add_user(call: Call, account_id: str, user_id: str, role: str, email: str | None) -> int:
@@ -117,15 +146,18 @@ def add_user(call: Call, account_id: str, user_id: str, role: str, email: str | 
 @click.argument("user_id")
 @api_command
 def show_user(call: Call, account_id: str, user_id: str) -> int:
+    """One user's details."""
     return call.show(call.request("GET", _account_path(account_id, "users", user_id)), print_fields)
 
 
 @users.command("remove")
 @click.argument("account_id")
 @click.argument("user_id")
+@yes_option
 @api_command
-def remove_user(call: Call, account_id: str, user_id: str) -> int:
-    """Remove a user and their tokens."""
+def remove_user(call: Call, account_id: str, user_id: str, yes: bool) -> int:
+    """Remove a user and their tokens (asks first; --yes for scripts)."""
+    _confirm(yes, f"remove {user_id} from account {account_id}, with all their tokens")
     answer = call.request("DELETE", _account_path(account_id, "users", user_id))
     return call.done(answer, f"removed {user_id} from account {account_id}")
 
@@ -178,15 +210,18 @@ def invites() -> None:
 @invites.command("list")
 @api_command
 def list_invites(call: Call) -> int:
+    """Invites, pending and spent."""
     columns = ("id", "email", "account", "role", "status", "created", "expires")
     row = _fields("id", "email", "account_id", "role", "status", "created_at", "expires_at")
     return call.table(f"{PREFIX}/invites", columns, row, "no invites")
 
 
 @invites.command("create")
-@click.option("--email", required=True)
-@click.option("--account", "account_id", required=True)
-@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option("--email", required=True, help="Who is invited; the link is for them.")
+@click.option("--account", "account_id", required=True, help="The account they join.")
+@click.option(
+    "--role", type=click.Choice(ROLES), default="user", show_default=True, help="Their role."
+)
 @api_command
 def create_invite(call: Call, email: str, account_id: str, role: str) -> int:
     """Invite EMAIL; prints the invite link (once) to send them."""
@@ -200,6 +235,7 @@ def create_invite(call: Call, email: str, account_id: str, role: str) -> int:
 @click.argument("invite_id")
 @api_command
 def revoke_invite(call: Call, invite_id: str) -> int:
+    """Revoke invite INVITE_ID: its link stops working."""
     answer = call.request("DELETE", f"{PREFIX}/invites/{segment(invite_id)}")
     return call.done(answer, f"revoked invite {invite_id}")
 
@@ -215,6 +251,7 @@ def settings() -> None:
 @settings.command("show")
 @api_command
 def show_settings(call: Call) -> int:
+    """The instance settings."""
     return call.show(call.request("GET", f"{PREFIX}/settings"), print_fields)
 
 

@@ -13,6 +13,7 @@ import click
 
 from scanner import formats, transport
 from scanner.cli import credentials
+from scanner.cli.output import app_url_option
 from scanner.errors import OiError
 
 SCOPE_RANK = {"read": 1, "read_write": 2, "admin": 3}
@@ -35,7 +36,7 @@ class Invalid(OiError):
 
 @click.group("auth")
 def auth() -> None:
-    """Authentication helpers."""
+    """Authentication helpers: oi auth check."""
 
 
 @auth.command("check")
@@ -45,7 +46,7 @@ def auth() -> None:
     type=click.Choice(["read", "read_write", "write", "admin"]),
     help="Also fail unless the token has at least this scope (write = read_write).",
 )
-@click.option("--app-url", help="The service's base URL (overrides profile and env).")
+@app_url_option
 @click.option("--json", "as_json", is_flag=True, help="Print the service's JSON answer.")
 def auth_check(needed: str | None, app_url: str | None, as_json: bool) -> int:
     """Is the token valid, and with which scope? Exit 1 when it is not."""

@@ -15,18 +15,39 @@ import sys
 from collections.abc import Sequence
 
 from scanner import detect, formats
+from scanner.cli.profiles import app_url_argument
 from scanner.errors import OiError, UsageError
 
 EXIT_DONE, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2
+EXIT_CODES = """exit codes:
+  0    every token found is now revoked
+  1    a token was unknown to the service, or none was found
+  2    usage or service error
+  130  interrupted (Ctrl-C)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="oi revoke", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "token", metavar="TOKEN|-", help="a raw token, or - to read them from stdin"
+    parser = argparse.ArgumentParser(
+        prog="oi revoke",
+        description=__doc__.splitlines()[0],
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--app-url", metavar="URL", help="the tokenpatrol service")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "token", metavar="TOKEN|-", help="a raw token, or - to read them from stdin (safer)"
+    )
+    parser.add_argument(
+        "--app-url",
+        metavar="URL",
+        type=app_url_argument,
+        help="the tokenpatrol service (http[s]://)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default) or json",
+    )
     return parser
 
 

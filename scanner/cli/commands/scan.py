@@ -1,7 +1,9 @@
 """`oi scan`: find every token tokenpatrol issues in a tree, stdin, the index or git history.
 
 Standard library only: this is the path every `git commit` takes through the pre-commit hook.
-Exit codes: 0 no findings, 1 findings, 2 usage or runtime error, 130 interrupted.
+The report goes to stdout; warnings go to stderr, and so do hints on what to do about the
+findings, for a person: when stderr is a terminal, or under the pre-commit framework (which
+shows a failing hook's output to the person committing). The report stays clean for machines.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from scanner.report import Summary
 from scanner.sources import Item, SourceError
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
+EXIT_CODES = """exit codes:
+  0    nothing found
+  1    findings
+  2    usage or runtime error
+  130  interrupted (Ctrl-C)
+  141  the reader went away (oi scan | head)"""
+SUGGESTED_BASELINE = ".tokenpatrol-baseline.json"
+NO_LONGER_WORK = frozenset({"revoked", "expired", "revoked_now", "revoked_meanwhile"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +38,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="oi scan", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="oi scan",
+        description=__doc__.splitlines()[0],
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "targets",
         nargs="*",
@@ -47,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="REV", help="with --history: only commits after REV (REV..HEAD)"
     )
     parser.add_argument("--no-ignore", action="store_true", help="do not honour .gitignore")
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="the report: text for people (default), json, or sarif (GitHub code scanning)",
+    )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here")
     parser.add_argument(
         "--baseline", type=Path, metavar="FILE", help="ignore fingerprints listed here"
@@ -64,11 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="check findings against the service",
     )
     parser.add_argument("--revoke", action="store_true", help="revoke live tokens found")
-    parser.add_argument("--app-url", metavar="URL", help="the tokenpatrol service")
+    parser.add_argument(
+        "--app-url", metavar="URL", type=service_url, help="the tokenpatrol service (http[s]://)"
+    )
     return parser
 
 
+def service_url(value: str) -> str:
+    """`--app-url`, checked where it is given; profiles (and json) load only when it is."""
+    from scanner.cli.profiles import app_url_argument
+
+    return app_url_argument(value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[2:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     _check_usage(args)
     warnings: list[str] = []
@@ -81,15 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SourceError("nothing could be read")
     if args.update_baseline:
         from scanner import baseline
+        from scanner.report.text import plural
 
         count = baseline.save(args.baseline, findings)
-        sys.stderr.write(f"oi scan: wrote {count} fingerprint(s) to {args.baseline}\n")
+        sys.stderr.write(f"oi scan: wrote {plural(count, 'fingerprint')} to {args.baseline}\n")
         return EXIT_CLEAN
     findings = _apply_baseline(findings, args.baseline, summary)
     _verification(args, findings, summary)
     summary.findings = len(findings)
     _report(findings, summary, args)
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+    if not findings:
+        return EXIT_CLEAN
+    if sys.stderr.isatty() or os.environ.get("PRE_COMMIT") == "1":
+        _what_now(findings, args, argv)
+    return EXIT_FINDINGS
 
 
 def _check_usage(args: argparse.Namespace) -> None:
@@ -235,10 +270,36 @@ def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace)
         writer(findings, summary, stream)
 
 
-def _warn(warnings: list[str]) -> None:
-    if not warnings:
-        return
+def _what_now(findings: list[Finding], args: argparse.Namespace, argv: list[str]) -> None:
+    """What to do about the findings, with the exact commands, on stderr."""
+    import shlex
+
+    again = ["oi", "scan", *argv]
+    if all(finding.status in NO_LONGER_WORK for finding in findings):
+        hints = ["these tokens no longer work (revoked or expired): delete them from the files"]
+    else:
+        hints = [
+            "rotate each token (the web UI's Tokens page, or oi tokens rotate ID) or revoke it "
+            "(oi revoke -, the token on stdin)"
+        ]
+        if not args.revoke:
+            revoke = [word for word in again if word != "--no-verify"] + ["--revoke"]
+            hints.append(f"revoke every live one: {shlex.join(revoke)}")
+    keep = [] if args.baseline else ["--baseline", SUGGESTED_BASELINE]
+    baseline = shlex.join([*again, "--update-baseline", *keep])
+    hints.append(f"a finding that is meant to be there: {baseline}")
+    _say(hints, "hint")
+
+
+def _say(lines: list[str], label: str) -> None:
+    """`oi scan: LABEL: line` on stderr, each line escaped and redacted."""
+    from scanner import formats
     from scanner.printable import printable
 
-    for warning in warnings:
-        sys.stderr.write(f"oi scan: warning: {printable(warning)}\n")
+    for line in lines:
+        sys.stderr.write(f"oi scan: {label}: {printable(formats.redact_text(line))}\n")
+
+
+def _warn(warnings: list[str]) -> None:
+    if warnings:
+        _say(warnings, "warning")
