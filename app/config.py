@@ -64,6 +64,13 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH_RATE_LIMIT": "60/minute",  # per client address, on /oauth/*
     "OAUTH_CODE_TTL_SECONDS": 60,
     "OAUTH_REFRESH_TTL_DAYS": 30,
+    # `oi login --device` (RFC 8628): how long a device code and its user code live, how often
+    # the CLI may poll (a faster poll answers slow_down and adds 5 s), and failed code entries
+    # on the /device page in a moving window, per signed-in user and per address.
+    "OAUTH_DEVICE_CODE_TTL_SECONDS": 600,
+    "OAUTH_DEVICE_INTERVAL_SECONDS": 5,
+    "OAUTH_DEVICE_ENTRY_RATE_LIMIT": "5/minute",
+    "OAUTH_DEVICE_ENTRY_ADDRESS_RATE_LIMIT": "20/minute",
     # Failed web sign-ins in a moving window (app/web/throttle.py): per address and login name,
     # and per address whatever the names, which also caps the argon2 work one address causes.
     "LOGIN_RATE_LIMIT": "5/minute",

@@ -277,3 +277,33 @@ class MailOutbox(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
     )
     last_status: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeviceCode(db.Model):  # type: ignore[name-defined,misc]
+    """An RFC 8628 device authorization (`oi login --device`), stored as hashes only.
+
+    One row carries the whole story: the poll clock (`last_polled_at`, and `interval`, which
+    grows by 5 s at each `slow_down`), the decision made on the web page (`approved`, by
+    `user`), and the single spend that bought tokens (`used_at`, `family_id`): a spent device
+    code that comes back is a replay, and its sign-in is revoked, like an authorization code's.
+    """
+
+    __tablename__ = "oauth_device_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique: an expired row may share a hash with a new code; lookups take live rows only.
+    user_code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    interval: Mapped[int] = mapped_column(Integer)
+    last_polled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user_pk: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    approved: Mapped[bool | None] = mapped_column()
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    family_id: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User | None] = relationship()

@@ -1,4 +1,5 @@
-"""The one OAuth client: `oi-cli`, public (no secret), redirecting to a loopback port.
+"""The one OAuth client: `oi-cli`, public (no secret), redirecting to a loopback port, or
+polling with a device code (`oi login --device`, RFC 8628).
 
 RFC 8252 section 7.3: a native app listens on a port it picks at run time, so loopback
 redirect URIs match on any port; every other part of the URI must match exactly.
@@ -9,10 +10,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
 
 CLIENT_ID = "oi-cli"
 CLIENT_NAME = "oi, the tokenpatrol command line"
-GRANT_TYPES = ("authorization_code", "refresh_token")
+GRANT_TYPES = ("authorization_code", "refresh_token", DEVICE_CODE_GRANT_TYPE)
 SCOPES = ("read", "read_write", "admin")
 DEFAULT_SCOPE = "read_write"
 LOOPBACK_REDIRECTS = ("http://127.0.0.1/callback", "http://[::1]/callback")

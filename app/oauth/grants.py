@@ -6,14 +6,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc8628 import (
+    AuthorizationPendingError,
+    DeviceAuthorizationEndpoint,
+    DeviceCodeGrant,
+    ExpiredTokenError,
+    SlowDownError,
+)
+from flask import url_for
 
 from app import policy
-from app.models import OAuthCode, Token, User
-from app.oauth.client import CLIENT_ID, CliClient
+from app.models import DeviceCode, OAuthCode, Token, User, utcnow
+from app.oauth.client import CLI_CLIENT, CLIENT_ID, CliClient
 from app.services import oauth as store
+from app.urls import base_url
+
+USED_ALREADY = "this device code was used already: run oi login --device again"
+ONE_SCOPE = "ask for one scope: read, read_write (write) or admin"
 
 
 @dataclass(frozen=True)
@@ -131,3 +148,91 @@ class RevokeEndpoint(RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: StoredToken, request: Any) -> None:
         store.revoke(token.row)
+
+
+class StoredDeviceCode:
+    """Authlib's view of a device code row (RFC 8628)."""
+
+    def __init__(self, row: DeviceCode) -> None:
+        self.row = row
+
+    def get_client_id(self) -> str:
+        return self.row.client_id
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_user_code(self) -> str:
+        return self.row.user_code_hash  # the code itself is not kept
+
+    def is_expired(self) -> bool:
+        return self.row.expires_at <= utcnow()
+
+
+class DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
+    """POST /oauth/device_authorization: Authlib makes the codes and the answer (a user code
+    like WDJB-MJHT from RFC 8628's consonants); we store their hashes and one scope."""
+
+    CLIENT_AUTH_METHODS = ["none"]  # noqa: RUF012 - Authlib's class attribute
+
+    def __init__(self, server: Any, *, expires_in: int, interval: int) -> None:
+        super().__init__(server)
+        self.EXPIRES_IN, self.INTERVAL = expires_in, interval
+
+    def get_verification_uri(self) -> str:
+        return base_url() + url_for("device.enter_code")
+
+    def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
+        granted = CLI_CLIENT.get_allowed_scope(scope)
+        if granted is None:
+            raise InvalidScopeError(ONE_SCOPE)
+        store.save_device_code(
+            data["device_code"],
+            data["user_code"],
+            client_id=client_id,
+            scope=granted,
+            expires_in=int(data["expires_in"]),
+            interval=int(data["interval"]),
+        )
+
+
+class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
+    """The device_code grant on /oauth/token. Authlib checks the request and the client and
+    issues the pair; what a poll answers is decided here, because Authlib's own check looks
+    the decision up by the raw user code (only its hash is kept) and knows no single use."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["none"]  # noqa: RUF012 - Authlib's class attribute
+
+    def query_device_credential(self, device_code: str) -> StoredDeviceCode:
+        row = store.find_device_code(device_code)
+        if row is None:
+            raise InvalidGrantError("unknown device_code")
+        return StoredDeviceCode(row)
+
+    def validate_device_credential(self, credential: StoredDeviceCode) -> User:
+        """RFC 8628 section 3.5, in order: spent (a replay), expired, denied, approved (the
+        tokens), polled too soon (slow_down), else still pending."""
+        row = credential.row
+        if row.used_at is not None:
+            store.device_code_replayed(row)
+            raise InvalidGrantError(USED_ALREADY)
+        if credential.is_expired():
+            raise ExpiredTokenError("the device code expired before it was approved")
+        if row.approved is False:
+            raise AccessDeniedError("the request was denied in the browser")
+        if row.approved:
+            return _collect(row)
+        if store.polled_too_fast(row):
+            raise SlowDownError(f"poll at most every {row.interval} seconds")
+        raise AuthorizationPendingError("waiting for the code to be entered and approved")
+
+
+def _collect(row: DeviceCode) -> User:
+    """The approver, once: a second collection is a replay."""
+    if store.spend_device_code(row) is None:
+        store.device_code_replayed(row)
+        raise InvalidGrantError(USED_ALREADY)
+    user = row.user
+    if user is None:  # pragma: no cover - an approved row always names its approver
+        raise InvalidGrantError("the approval names no user")
+    return user

@@ -1,7 +1,8 @@
 """The OAuth endpoints' entries in /openapi.json (form-encoded, RFC 6749 error bodies).
 
 They are written by hand because Authlib, not `@operation`, answers them; the consent page
-(`/oauth/authorize`) is an HTML page for browsers and is not part of the JSON API.
+(`/oauth/authorize`) and the device code page (`/device`) are HTML pages for browsers and are
+not part of the JSON API.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 FORM = "application/x-www-form-urlencoded"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 _OAUTH_ERROR = {
     "type": "object",
@@ -30,9 +32,13 @@ _TOKEN_FORM = {
     "type": "object",
     "required": ["grant_type", "client_id"],
     "properties": {
-        "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+        "grant_type": {
+            "type": "string",
+            "enum": ["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
+        },
         "client_id": {"type": "string", "const": "oi-cli"},
         "code": {"type": "string"},
+        "device_code": {"type": "string"},
         "redirect_uri": {"type": "string"},
         "code_verifier": {"type": "string"},
         "refresh_token": {"type": "string"},
@@ -46,6 +52,36 @@ _REVOKE_FORM = {
         "token": {"type": "string"},
         "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
         "client_id": {"type": "string", "const": "oi-cli"},
+    },
+}
+_DEVICE_FORM = {
+    "type": "object",
+    "required": ["client_id"],
+    "properties": {
+        "client_id": {"type": "string", "const": "oi-cli"},
+        "scope": {"type": "string", "description": "one of read, read_write (write), admin"},
+    },
+}
+_DEVICE_ANSWER = {
+    "type": "object",
+    "required": [
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_uri_complete",
+        "expires_in",
+        "interval",
+    ],
+    "properties": {
+        "device_code": {"type": "string"},
+        "user_code": {
+            "type": "string",
+            "pattern": "^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$",
+        },
+        "verification_uri": {"type": "string"},
+        "verification_uri_complete": {"type": "string"},
+        "expires_in": {"type": "integer"},
+        "interval": {"type": "integer"},
     },
 }
 _METADATA = {
@@ -71,12 +107,15 @@ def _errors(envelope: dict[str, Any]) -> dict[str, Any]:
 
 
 def oauth_paths(envelope: dict[str, Any]) -> dict[str, Any]:
-    """Path items for /oauth/token, /oauth/revoke and the RFC 8414 metadata document."""
+    """Path items for /oauth/token, /oauth/revoke, /oauth/device_authorization and the RFC 8414
+    metadata document."""
     return {
         "/oauth/token": {
             "post": {
                 "operationId": "oauth_token_post",
-                "summary": "Exchange an authorization code (PKCE S256) or a refresh token",
+                "summary": "Exchange an authorization code (PKCE S256), a refresh token or an "
+                "approved device code (RFC 8628: authorization_pending, slow_down, access_denied "
+                "and expired_token while it is not)",
                 "tags": ["oauth"],
                 "security": [],
                 "requestBody": {"required": True, "content": {FORM: {"schema": _TOKEN_FORM}}},
@@ -97,6 +136,23 @@ def oauth_paths(envelope: dict[str, Any]) -> dict[str, Any]:
                     "200": {
                         "description": "revoked (or unknown)",
                         "content": _json({"type": "object"}),
+                    },
+                    **_errors(envelope),
+                },
+            }
+        },
+        "/oauth/device_authorization": {
+            "post": {
+                "operationId": "oauth_device_authorization_post",
+                "summary": "Start oi login --device: a device code to poll with and a user code "
+                "to enter at verification_uri (RFC 8628)",
+                "tags": ["oauth"],
+                "security": [],
+                "requestBody": {"required": True, "content": {FORM: {"schema": _DEVICE_FORM}}},
+                "responses": {
+                    "200": {
+                        "description": "device authorization",
+                        "content": _json(_DEVICE_ANSWER),
                     },
                     **_errors(envelope),
                 },

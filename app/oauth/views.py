@@ -1,7 +1,9 @@
-"""OAuth endpoints: the consent page, the token and revocation endpoints, RFC 8414 metadata.
+"""OAuth endpoints: the consent page, the token, revocation and device authorization
+endpoints, RFC 8414 metadata.
 
-The consent page is a web page (session sign-in, CSRF-protected form); the token and
-revocation endpoints are for the CLI and answer in RFC 6749's JSON error format.
+The consent page is a web page (session sign-in, CSRF-protected form); the other endpoints
+are for the CLI and answer in RFC 6749's JSON error format. The device code page, where a
+person enters what `oi login --device` printed, is app/oauth/device_views.py.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField
 
-from app import policy
 from app.auth import public
 from app.extensions import limiter
 from app.oauth.client import CLIENT_NAME, GRANT_TYPES, SCOPES
 from app.oauth.server import current_server
+from app.services import oauth as store
 from app.urls import base_url
 from app.web.session import signed_in_user
 
@@ -60,13 +62,11 @@ def authorize() -> Response | BaseResponse | tuple[str, int]:
             return server.handle_error_response(None, error)  # type: ignore[no-any-return]
         return render_template("oauth/error.html", error=error), 400
     except ValueError:  # Authlib refuses to quote a parameter that holds `\` or a control char
-        refusal = _Refusal(UNSAFE_PARAMETER, "invalid_request")
+        refusal = Refusal(UNSAFE_PARAMETER, "invalid_request")
         return render_template("oauth/error.html", error=refusal), 400
     scope = grant.request.scope
-    if scope == "admin" and user.role == policy.ROLE_USER:
-        return render_template(
-            "oauth/error.html", error=_Refusal("only account ADMINs can grant the admin scope")
-        ), 403
+    if not store.may_grant(user, scope):
+        return render_template("oauth/error.html", error=Refusal(store.ADMIN_SCOPE_REFUSED)), 403
     form = ConsentForm()
     if form.validate_on_submit():
         granted = user if form.allow.data else None
@@ -100,16 +100,26 @@ def revoke_token() -> Response:
     return current_server().create_endpoint_response("revocation")  # type: ignore[no-any-return]
 
 
+@bp.route("/oauth/device_authorization", methods=["POST"])
+@public
+@per_address
+def device_authorization() -> Response:
+    """RFC 8628 section 3.1: a device code for the CLI, a user code for the person."""
+    return current_server().create_endpoint_response("device_authorization")  # type: ignore[no-any-return]
+
+
 @bp.route("/.well-known/oauth-authorization-server", methods=["GET"])
 @public
 def metadata() -> Response:
-    """RFC 8414: what `oi login` (or any OAuth client) needs to know, validated by Authlib."""
+    """RFC 8414: what `oi login` (or any OAuth client) needs to know, validated by Authlib;
+    `device_authorization_endpoint` is RFC 8628's addition."""
     issuer = base_url()
     document = AuthorizationServerMetadata(
         issuer=issuer,
         authorization_endpoint=f"{issuer}/oauth/authorize",
         token_endpoint=f"{issuer}/oauth/token",
         revocation_endpoint=f"{issuer}/oauth/revoke",
+        device_authorization_endpoint=f"{issuer}/oauth/device_authorization",
         scopes_supported=list(SCOPES),
         response_types_supported=["code"],
         grant_types_supported=list(GRANT_TYPES),
@@ -121,7 +131,7 @@ def metadata() -> Response:
     return jsonify(dict(document))
 
 
-class _Refusal:
+class Refusal:
     """Shaped like an OAuth2Error for the error template."""
 
     def __init__(self, description: str, error: str = "access_denied") -> None:

@@ -1,8 +1,9 @@
-"""OAuth sign-ins for the CLI: authorization codes, token pairs and their families.
+"""OAuth sign-ins for the CLI: authorization codes, device codes, token pairs and their families.
 
-Codes and refresh tokens are spent with one conditional UPDATE each, so two requests racing
-with the same value cannot both win. A spent value that comes back is a replay: everything
-issued from that sign-in (its family) is revoked, access tokens included.
+Codes, device codes and refresh tokens are spent with one conditional UPDATE each, so two
+requests racing with the same value cannot both win. A spent value that comes back is a
+replay: everything issued from that sign-in (its family) is revoked, access tokens included.
+Device codes and user codes (RFC 8628) are stored as SHA-256 only, like every other secret.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app import policy
 from app.extensions import db
-from app.models import OAuthCode, Token, User, utcnow
+from app.models import DeviceCode, OAuthCode, Token, User, utcnow
 from app.services import audit, tokens
 from app.services.ids import new_id
 from scanner import formats
@@ -24,12 +25,18 @@ from scanner import formats
 log = logging.getLogger(__name__)
 
 CLIENT_TOKEN_NAME = "oi login"
+ADMIN_SCOPE_REFUSED = "only account ADMINs can grant the admin scope"
 
 
 @dataclass(frozen=True)
 class IssuedPair:
     access: Token
     refresh: Token | None
+
+
+def may_grant(user: User, scope: str) -> bool:
+    """Consent to the admin scope is an ADMIN's to give: a USER's tokens never carry it."""
+    return scope != "admin" or user.role != policy.ROLE_USER
 
 
 def save_code(
@@ -165,3 +172,142 @@ def revoke(token: Token) -> None:
     else:
         tokens.revoke([token], "signed_out", actor=actor)
     db.session.commit()
+
+
+# RFC 8628 section 6.1: 20 consonants (no vowels, no digits: nothing to misread, no words),
+# 8 of them: 34 bits, with failed entries throttled on the page (app/oauth/device_views.py).
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+USER_CODE_LENGTH = 8
+SLOW_DOWN_SECONDS = 5  # RFC 8628 section 3.5: each slow_down adds 5 s to the interval
+KEEP_EXPIRED_DEVICE_CODES = dt.timedelta(hours=1)
+
+
+def normal_user_code(typed: str) -> str | None:
+    """A user code as typed (any case, dashes and spaces anywhere) in its canonical form, or
+    None when it cannot be one (so it is never looked up)."""
+    letters = "".join(char for char in typed.upper() if char != "-" and not char.isspace())
+    if len(letters) != USER_CODE_LENGTH or any(c not in USER_CODE_ALPHABET for c in letters):
+        return None
+    return letters
+
+
+def display_user_code(code: str) -> str:
+    """WDJBMJHT -> WDJB-MJHT."""
+    half = USER_CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def save_device_code(
+    device_code: str, user_code: str, *, client_id: str, scope: str, expires_in: int, interval: int
+) -> None:
+    """Store a new device authorization (hashes only); rows long expired are dropped here, so
+    the table holds the last hour's codes and no more."""
+    now = utcnow()
+    db.session.execute(
+        delete(DeviceCode).where(DeviceCode.expires_at < now - KEEP_EXPIRED_DEVICE_CODES)
+    )
+    db.session.add(
+        DeviceCode(
+            device_code_hash=formats.token_hash(device_code),
+            user_code_hash=formats.token_hash(normal_user_code(user_code) or user_code),
+            client_id=client_id,
+            scope=scope,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=expires_in),
+            interval=interval,
+        )
+    )
+    db.session.commit()
+
+
+def find_device_code(device_code: str) -> DeviceCode | None:
+    """The row of a device code, in whatever state (the grant tells a replay from the rest)."""
+    query = select(DeviceCode).where(DeviceCode.device_code_hash == formats.token_hash(device_code))
+    return db.session.scalars(query).first()
+
+
+def pending_device_code(typed: str) -> DeviceCode | None:
+    """The live, undecided request a typed user code names, or None."""
+    code = normal_user_code(typed)
+    if code is None:
+        return None
+    query = select(DeviceCode).where(
+        DeviceCode.user_code_hash == formats.token_hash(code),
+        DeviceCode.decided_at.is_(None),
+        DeviceCode.expires_at > utcnow(),
+    )
+    return db.session.scalars(query).first()
+
+
+def decide_device_code(row: DeviceCode, user: User, *, approved: bool) -> bool:
+    """Record the signed-in user's Allow or Deny, once (one conditional UPDATE); False when the
+    code was decided meanwhile or has expired."""
+    now = utcnow()
+    decided = db.session.execute(
+        update(DeviceCode)
+        .where(
+            DeviceCode.id == row.id, DeviceCode.decided_at.is_(None), DeviceCode.expires_at > now
+        )
+        .values(user_pk=user.id, approved=approved, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(decided, "rowcount", 0) != 1:
+        db.session.rollback()
+        return False
+    action = "oauth.device_approved" if approved else "oauth.device_denied"
+    actor = f"{user.account_id}/{user.user_id} (web)"
+    audit.record(actor, action, f"device:{row.id}", client=row.client_id, scope=row.scope)
+    db.session.commit()
+    return True
+
+
+def polled_too_fast(row: DeviceCode) -> bool:
+    """Record this poll; True when it came sooner than the interval after the last one (or
+    raced another poll), in which case the interval grows by 5 s for every later poll."""
+    now, previous = utcnow(), row.last_polled_at
+    too_fast = previous is not None and now < previous + dt.timedelta(seconds=row.interval)
+    values: dict[str, object] = {"last_polled_at": now}
+    if too_fast:
+        values["interval"] = row.interval + SLOW_DOWN_SECONDS
+    same_poll = (
+        DeviceCode.last_polled_at.is_(None)
+        if previous is None
+        else DeviceCode.last_polled_at == previous
+    )
+    recorded = db.session.execute(
+        update(DeviceCode)
+        .where(DeviceCode.id == row.id, same_poll)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return too_fast or getattr(recorded, "rowcount", 0) != 1
+
+
+def spend_device_code(row: DeviceCode) -> str | None:
+    """The new sign-in's family id if this poll is the first to collect an approved, live code;
+    None if another poll collected it first."""
+    family_id = new_id("fam_")
+    now = utcnow()
+    spent = db.session.execute(
+        update(DeviceCode)
+        .where(
+            DeviceCode.id == row.id,
+            DeviceCode.used_at.is_(None),
+            DeviceCode.approved.is_(True),
+            DeviceCode.expires_at > now,
+        )
+        .values(used_at=now, family_id=family_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return family_id if getattr(spent, "rowcount", 0) == 1 else None
+
+
+def device_code_replayed(row: DeviceCode) -> None:
+    """A device code that already bought tokens came back: revoke that sign-in."""
+    db.session.refresh(row)
+    if row.family_id:
+        log.warning("device code %s replayed: revoking its sign-in", row.id)
+        tokens.revoke_family(row.family_id, "code_replayed", actor="oauth")
+        db.session.commit()

@@ -16,8 +16,9 @@ def test_document_is_valid_openapi_3_1(api: Api) -> None:
     validate(reply.body)
 
 
-# Pages for browsers, not JSON operations: the web UI and the OAuth consent page.
-HTML_BLUEPRINTS = {"web"}
+# Pages for browsers, not JSON operations: the web UI, the device code page and the OAuth
+# consent page.
+HTML_BLUEPRINTS = {"web", "device"}
 
 
 def test_document_lists_every_route_and_method(api: Api, app: Flask) -> None:

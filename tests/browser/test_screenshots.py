@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from tests.browser.conftest import PageFactory
 from tests.browser.people import (
     TOKENS_PAGE,
     activate,
+    fill_sign_in,
     generate,
     invite,
     open_consent,
@@ -28,7 +30,7 @@ from tests.browser.people import (
 )
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
-from tests.support.oauth_flow import Pkce, authorize_path, person_with_password
+from tests.support.oauth_flow import CLIENT_ID, Pkce, authorize_path, person_with_password
 from tests.support.secrets import Secret
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -124,3 +126,18 @@ def test_password_reset_page(open_page: PageFactory, base_url: str, http: Api, s
     )
     page.get_by_role("button", name="Set password").click()
     expect(page).to_have_url(base_url + TOKENS_PAGE)
+
+
+def test_device_code_page(open_page: PageFactory, base_url: str, http: Api, shots: Path) -> None:
+    """Where `oi login --device` sends people: its link, after sign-in, with the code filled in."""
+    login = person_with_password(http, ROOT_KEY, "acme", "alice")
+    started = requests.post(
+        base_url + "/oauth/device_authorization",
+        data={"client_id": CLIENT_ID, "scope": "read_write"},
+        timeout=30,
+    ).json()
+    page = open_page()
+    page.goto(started["verification_uri_complete"])
+    fill_sign_in(page, login)
+    expect(page.get_by_label("Code")).to_have_value(started["user_code"])
+    page.screenshot(path=shots / "device-code.png", full_page=True)

@@ -6,10 +6,13 @@ sign-in, and `oi logout` revoking what it stored.
 
 from __future__ import annotations
 
+import functools
 import stat
 import subprocess
+import threading
 import tomllib
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ import requests
 from tests.support import oi_cli
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
-from tests.support.live_server import LiveServer, oi_command
+from tests.support.live_server import LiveServer, free_port, oi_command
 from tests.support.oauth_flow import CLIENT_ID, person_with_password, play_browser, query_of
 from tests.support.oi_cli import Run, client_environment
 from tests.support.secrets import Secret, find_tokens
@@ -171,3 +174,52 @@ def test_server_log_and_urls_never_hold_the_tokens(
     for key in ("oauth_access_token", "oauth_refresh_token"):
         assert stored[key] not in log and stored[key][7:] not in log
     assert find_tokens(log) == []
+
+
+@pytest.mark.parametrize("mode", [[], ["--device"]], ids=["browser", "device"])
+def test_login_against_a_service_that_is_not_there_ends_at_once(
+    config_home: Path, mode: list[str]
+) -> None:
+    """Issue 13: it waited for the browser for 300 s; now one line and exit 1, well within the
+    60 s the process is given here."""
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    run = oi_cli.oi_process(
+        "login", "--no-browser", "--app-url", url, *mode, config_home=config_home
+    )
+    assert run.returncode == 1, run
+    assert run.stdout == ""  # no URL to open, no code to enter
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"oi login: error: {url} is unreachable: "), line
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def not_the_service(tmp_path: Path) -> Iterator[str]:
+    """Some other web server: every path is a 404."""
+    handler = functools.partial(_QuietFiles, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_login_against_another_web_server_ends_at_once(
+    config_home: Path, not_the_service: str
+) -> None:
+    run = oi_cli.oi_process(
+        "login", "--no-browser", "--app-url", not_the_service, config_home=config_home
+    )
+    assert run.returncode == 1, run
+    assert run.stderr.splitlines() == [
+        f"oi login: error: {not_the_service} is not a tokenpatrol service: "
+        "/.well-known/oauth-authorization-server answered HTTP 404"
+    ]

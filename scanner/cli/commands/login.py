@@ -1,9 +1,13 @@
-"""`oi login` and `oi logout`: OAuth 2.1 authorization code + PKCE (S256) against the service.
+"""`oi login` and `oi logout`: OAuth 2.1 against the service, the browser way or the device way.
 
-`oi login` listens on a loopback port it picks (RFC 8252), sends the browser to the consent
-page, checks the `state` it gets back, and trades the code and its PKCE verifier for an
-8-hour access token and a refresh token, which go into the active profile (mode 0600).
-Client commands refresh them by themselves (`scanner.cli.credentials`).
+Both first ask the service for its OAuth metadata, with a short timeout, so a service that is
+not there ends the command at once. `oi login` then listens on a loopback port it picks
+(RFC 8252), sends the browser to the consent page, checks the `state` it gets back, and
+trades the code and its PKCE verifier (S256) for an 8-hour access token and a refresh token.
+`oi login --device` (RFC 8628) prints a user code and the page to enter it on, from any device
+where the person is signed in, and polls the token endpoint until the code is approved,
+denied or expired. Either way the tokens go into the active profile (mode 0600); client
+commands refresh them by themselves (`scanner.cli.credentials`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import hmac
 import secrets
 import sys
 import threading
+import time
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -23,10 +30,18 @@ import click
 from scanner import formats, transport
 from scanner.cli import credentials, profiles
 from scanner.errors import OiError, UsageError
+from scanner.printable import printable
 
 CALLBACK_PATH = "/callback"
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+DEVICE_PATH = "/oauth/device_authorization"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+PROBE_TIMEOUT_SECONDS = 5.0
+SLOW_DOWN_SECONDS = 5  # RFC 8628 section 3.5: slow_down adds 5 s to every later interval
+DEFAULT_INTERVAL_SECONDS = 5  # RFC 8628 section 3.2: the interval when none is given
 EXIT_OK = 0
 NO_URL = "no service URL: pass --app-url or run oi profile set --app-url"
+EXPIRED = "the code expired before it was approved: run oi login --device again"
 DONE_PAGE = (
     b"<!doctype html><title>oi login</title><p>You can close this tab and go back to the "
     b"terminal.</p>"
@@ -42,10 +57,51 @@ DONE_PAGE = (
     show_default=True,
 )
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
-@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for the browser.")
-def login(app_url: str | None, scope: str, no_browser: bool, timeout: int) -> int:
-    """Sign in through the browser; the tokens go into the active profile."""
+@click.option(
+    "--device",
+    is_flag=True,
+    help="Sign in with a code entered on another device (SSH, containers, no browser here).",
+)
+@click.option(
+    "--timeout",
+    default=300,
+    show_default=True,
+    help="Seconds to wait for the browser (--device waits as long as its code lives).",
+)
+def login(app_url: str | None, scope: str, no_browser: bool, device: bool, timeout: int) -> int:
+    """Sign in through the browser, or with --device from anywhere; the tokens go into the
+    active profile."""
     url = _service_url(app_url)
+    metadata = check_service(url)
+    if device:
+        answer = poll_for_tokens(url, start_device_login(url, scope, metadata))
+    else:
+        answer = _browser_login(url, scope, no_browser, timeout)
+    _store(url, answer)
+    click.echo(
+        f"Signed in to {url} with scope {answer.get('scope', scope)}; the access token "
+        f"({formats.redact(str(answer['access_token']))}) lasts {int(answer['expires_in']) // 3600}"
+        " hours and is refreshed automatically."
+    )
+    return EXIT_OK
+
+
+def check_service(url: str) -> dict[str, Any]:
+    """The service's RFC 8414 metadata, asked for with a short timeout before anything waits on
+    a person: a service that is not there (or is not this service) is one line, at once."""
+    try:
+        metadata = transport.send("GET", url + METADATA_PATH, timeout=PROBE_TIMEOUT_SECONDS)
+    except transport.Refused as refused:
+        raise OiError(
+            f"{url} is not a tokenpatrol service: {METADATA_PATH} answered HTTP {refused.status}"
+        ) from None
+    if not isinstance(metadata, dict) or "token_endpoint" not in metadata:
+        raise OiError(f"{url} answered no OAuth metadata: is it a tokenpatrol service?")
+    return metadata
+
+
+def _browser_login(url: str, scope: str, no_browser: bool, timeout: int) -> dict[str, Any]:
+    """Authorization code + PKCE through a browser, redirected to a loopback listener."""
     verifier = secrets.token_urlsafe(64)
     state = secrets.token_urlsafe(24)
     receiver = _CallbackReceiver(state)
@@ -69,14 +125,122 @@ def login(app_url: str | None, scope: str, no_browser: bool, timeout: int) -> in
 
         webbrowser.open(authorize_url)
     code = receiver.wait(timeout)
-    answer = credentials.token_request(url, _code_form(code, redirect_uri, verifier))
-    _store(url, answer)
-    click.echo(
-        f"Signed in to {url} with scope {answer.get('scope', scope)}; the access token "
-        f"({formats.redact(str(answer['access_token']))}) lasts {int(answer['expires_in']) // 3600}"
-        " hours and is refreshed automatically."
-    )
-    return EXIT_OK
+    return credentials.token_request(url, _code_form(code, redirect_uri, verifier))
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """The device authorization answer (RFC 8628 section 3.2); the device code never prints."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: int
+    interval: int
+
+
+def start_device_login(url: str, scope: str, metadata: dict[str, Any]) -> DeviceAuthorization:
+    """Ask for a device code and a user code, and tell the person where to enter the code."""
+    if not metadata.get("device_authorization_endpoint"):
+        raise OiError(f"{url} does not offer oi login --device: run oi login without it")
+    form = {"client_id": credentials.CLIENT_ID, "scope": scope}
+    try:
+        answer = transport.send("POST", url + DEVICE_PATH, form=form)
+    except transport.Refused as refused:
+        raise OiError(f"the service refused the device sign-in ({refused.reason})") from None
+    authorization = _device_authorization(url, answer)
+    _show_code(authorization)
+    return authorization
+
+
+def _device_authorization(url: str, answer: Any) -> DeviceAuthorization:
+    try:
+        return DeviceAuthorization(
+            device_code=str(answer["device_code"]),
+            user_code=printable(str(answer["user_code"])),
+            verification_uri=printable(str(answer["verification_uri"])),
+            verification_uri_complete=_optional_text(answer.get("verification_uri_complete")),
+            expires_in=int(answer["expires_in"]),
+            interval=int(answer.get("interval") or DEFAULT_INTERVAL_SECONDS),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise OiError(f"{url} answered no usable device code") from None
+
+
+def _optional_text(value: Any) -> str | None:
+    return printable(str(value)) if value else None
+
+
+def _show_code(authorization: DeviceAuthorization) -> None:
+    lines = [
+        "To sign in, open this page on any device where you are signed in to the web UI:",
+        f"  {authorization.verification_uri}",
+        f"and enter the code  {authorization.user_code}",
+    ]
+    complete = authorization.verification_uri_complete
+    if complete:
+        lines += ["or open this link, which fills the code in:", f"  {complete}"]
+    lines.append(f"Waiting for approval (the code expires in {_duration(authorization)})...")
+    click.echo("\n".join(lines))
+    sys.stdout.flush()
+
+
+def _duration(authorization: DeviceAuthorization) -> str:
+    seconds = authorization.expires_in
+    if seconds >= 120:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def poll_for_tokens(
+    url: str,
+    authorization: DeviceAuthorization,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """RFC 8628 sections 3.4 and 3.5: wait `interval` before each poll (5 s more after every
+    slow_down) until the tokens come, the code is denied, or it expires. `sleep` and `clock`
+    are the ones a test hands in to run the loop without waiting."""
+    interval = authorization.interval
+    deadline = clock() + authorization.expires_in
+    while clock() < deadline:
+        sleep(interval)
+        outcome = _poll(url, authorization.device_code)
+        if isinstance(outcome, dict):
+            return outcome
+        if outcome == "slow_down":
+            interval += SLOW_DOWN_SECONDS
+        elif outcome != "authorization_pending":
+            raise _refusal(outcome)
+    raise OiError(EXPIRED)
+
+
+def _poll(url: str, device_code: str) -> dict[str, Any] | str:
+    """One token request: the tokens, or the OAuth error code the service answered."""
+    form = {
+        "grant_type": DEVICE_GRANT,
+        "device_code": device_code,
+        "client_id": credentials.CLIENT_ID,
+    }
+    try:
+        answer = transport.send("POST", url + "/oauth/token", form=form)
+    except transport.Refused as refused:
+        if refused.status != 400:
+            raise
+        return refused.reason
+    if not isinstance(answer, dict) or "access_token" not in answer:
+        raise OiError(f"{url} answered no access token")
+    return answer
+
+
+def _refusal(error: str) -> OiError:
+    if error == "expired_token":
+        return OiError(EXPIRED)
+    if error == "access_denied":
+        return OiError("sign-in refused: access_denied (the code was denied in the browser)")
+    return OiError(f"sign-in refused: {printable(error)}")
 
 
 @click.command("logout")
