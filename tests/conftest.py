@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support import databases
+from tests.support import databases, log_guard, service_guard
 from tests.support.api import Api
 from tests.support.live_fixtures import http, live_server
-from tests.support.log_guard import pytest_configure, pytest_sessionfinish
-from tests.support.service_guard import machine_services_untouched
+from tests.support.log_guard import pytest_configure, pytest_testnodedown
+from tests.support.service_guard import pytest_sessionstart
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -101,10 +101,16 @@ def root_key() -> str:
     return databases.ROOT_KEY
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run-wide guards, last: no raw token in any log; the machine's servers untouched."""
+    log_guard.finish(session)
+    service_guard.check_at_end(session)
+
+
 __all__ = [
     "http",
     "live_server",
-    "machine_services_untouched",
     "pytest_configure",
-    "pytest_sessionfinish",
+    "pytest_sessionstart",
+    "pytest_testnodedown",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,20 +67,54 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger().setLevel(logging.DEBUG)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+def finish(session: pytest.Session) -> None:
+    """At the session's end: search what this process collected. Under pytest-xdist a worker
+    hands its findings to the controller (`workeroutput`), which adds them up and reports."""
+    found = _search()
+    if is_worker(session.config):
+        session.config.workeroutput["log_guard"] = found  # type: ignore[attr-defined]
+        return
+    for part in _from_workers:
+        found = {key: found[key] + part[key] for key in found}
+    _report(session, found)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist (controller): a worker finished; keep its log guard findings."""
+    output = getattr(node, "workeroutput", {})
+    if "log_guard" in output:
+        _from_workers.append(output["log_guard"])
+
+
+_from_workers: list[dict[str, Any]] = []
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _search() -> dict[str, Any]:
     texts = {"in-process log records": "\n".join(_records)}
     texts.update(
         {str(path): path.read_text(errors="replace") for path in _server_logs if path.exists()}
     )
-    leaks = [(source, secret) for source, text in texts.items() for secret in leaked_in(text)]
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    leaks = [
+        [source, redact(secret)] for source, text in texts.items() for secret in leaked_in(text)
+    ]
+    return {"records": len(_records), "logs": len(_server_logs), "leaks": leaks}
+
+
+def _report(session: pytest.Session, found: dict[str, Any]) -> None:
+    leaks = found["leaks"]
     summary = (
-        f"log guard: searched {len(_records)} log records and {len(_server_logs)} server logs: "
+        f"log guard: searched {found['records']} log records and {found['logs']} server logs: "
         + (f"{len(leaks)} RAW TOKEN(S) FOUND" if leaks else "no raw token")
     )
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(summary)
-        for source, secret in leaks:
-            reporter.write_line(f"  {redact(secret)} in {source}")
+        for source, redacted in leaks:
+            reporter.write_line(f"  {redacted} in {source}")
     if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

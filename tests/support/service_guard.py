@@ -9,7 +9,6 @@ run loudly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -106,12 +105,21 @@ def say(config: pytest.Config, line: str) -> None:
         reporter.write_line(line)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def machine_services_untouched(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Wraps the whole run: fails it when the machine's PostgreSQL or Redis was restarted."""
-    before = snapshot()
-    yield
-    line, problems = compare(before, snapshot())
-    say(request.config, line)
+_started: list[list[Watched]] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Wraps the whole run (the controller's, under pytest-xdist: workers leave it be)."""
+    if not hasattr(session.config, "workerinput"):
+        _started.append(snapshot())
+
+
+def check_at_end(session: pytest.Session) -> None:
+    """Fails the run when the machine's PostgreSQL or Redis was restarted during it."""
+    if not _started:
+        return
+    line, problems = compare(_started[0], snapshot())
+    say(session.config, line)
     if problems:
-        pytest.fail("service guard: " + "\n".join(problems), pytrace=False)
+        say(session.config, "service guard: " + "\n".join(problems))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
