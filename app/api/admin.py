@@ -264,6 +264,7 @@ def create_webhook(account_id: str, body: WebhookCreate) -> WebhookCreated:
 )
 def list_webhooks(account_id: str) -> list[WebhookInfo]:
     accounts.require_same_account(principal(), account_id)
+    accounts.get_account(account_id)  # an account that does not exist is a 404, not []
     return [webhook_info(row) for row in webhooks.list_for(account_id)]
 
 

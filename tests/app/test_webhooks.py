@@ -163,3 +163,8 @@ def test_an_admin_reaches_only_their_own_account_s_webhooks(
     assert register(api, root_key, receiver.url).status == 200
     listed = api.call("GET", "/api/v1/admin/accounts/acme/webhooks", gina)
     assert listed.status == 403
+
+
+def test_the_webhooks_of_an_account_that_does_not_exist_are_a_404(api: Api, root_key: str) -> None:
+    listed = api.call("GET", "/api/v1/admin/accounts/nobody/webhooks", root_key)
+    assert listed.status == 404 and listed.error_code == "NOT_FOUND"
