@@ -43,9 +43,11 @@ class Rule(NamedTuple):
     example: str  # right-shaped, but never a valid token (its checksum or payload is wrong)
 
     def regex(self, *, exact: bool = False) -> str:
-        """Group 1 is the token; the character after it (or the end) is matched, not kept."""
+        """Group 1 is the token; the character after it (or the end) is matched, not kept.
+        Text glued before the prefix is allowed, as `oi scan` allows it; after the token none
+        of its alphabet may follow, as a regex cannot check where a checksum ends."""
         token = self.exact_token if exact else self.token
-        return rf"\b({token})(?:[^{self.alphabet[1:-1]}]|$)"
+        return rf"({token})(?:[^{self.alphabet[1:-1]}]|$)"
 
 
 def rules() -> tuple[Rule, ...]:

@@ -248,3 +248,16 @@ def test_an_unknown_format_is_one_line_and_exit_2() -> None:
 def test_oi_help_lists_rules() -> None:
     result = run_main(["help"])
     assert result.rc == 0 and re.search(r"^  rules\s+\S", result.out, re.MULTILINE), result.why
+
+
+def test_a_token_glued_after_text_is_found_as_oi_scan_finds_it() -> None:
+    """Text before the prefix does not hide a token (`PASSWORD<token>`), in oi scan or here."""
+    tokens = planted()
+    text = "\n".join(f"PASSWORD{token}" for token in tokens.values())
+    found = {
+        (rule_id, Secret(match.group(1)))
+        for rule_id, line in zip(tokens, export("regex").splitlines(), strict=True)
+        for match in re.finditer(line, text)
+    }
+    assert found == expected(tokens)
+    assert len(scan_stdin(text.encode()).findings) == len(tokens)
