@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,25 @@ def test_a_token_glued_after_text_is_found_as_oi_scan_finds_it() -> None:
     }
     assert found == expected(tokens)
     assert len(scan_stdin(text.encode()).findings) == len(tokens)
+
+
+def test_oi_rules_loads_the_standard_library_and_scanner_only() -> None:
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"  # what the interpreter's start-up loaded (site, .pth)
+        "from scanner.cli import main\n"
+        "rc = main(['rules', '--format', 'kingfisher'])\n"
+        "roots = {name.split('.')[0] for name in set(sys.modules) - before}\n"
+        "others = sorted(roots - set(sys.stdlib_module_names) - {'scanner', '__main__'})\n"
+        "print('OTHERS', rc, others, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    stderr = done.stderr[-2000:]
+    assert done.returncode == 0 and "OTHERS 0 []" in stderr, stderr
