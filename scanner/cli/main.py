@@ -62,6 +62,12 @@ COMMANDS: dict[str, Command] = {
     ),
     "serve": Command("app.cli", "serve", "Run the token service."),
     "server": Command("app.cli", "server", "Server maintenance commands (database)."),
+    "rules": Command(
+        "scanner.cli.commands.rules",
+        "main",
+        "Print the token formats as gitleaks, Kingfisher, GitHub or regex rules.",
+        uses_click=False,
+    ),
     "completion": Command(
         "scanner.cli.commands.completion",
         "completion",
