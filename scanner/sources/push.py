@@ -34,13 +34,16 @@ class Settings(NamedTuple):
     baseline: Path | None
 
 
-def read_updates(lines: Iterable[str]) -> list[RefUpdate]:
-    """git's `<old> <new> <ref>` lines; anything else is not a pre-receive hook's input."""
+def read_updates(lines: Iterable[bytes]) -> list[RefUpdate]:
+    """git's `<old> <new> <ref>` lines; anything else is not a pre-receive hook's input.
+
+    Bytes, as git writes them: a ref name need not be UTF-8, whatever the server's locale."""
     updates = []
-    for line in lines:
+    for raw in lines:
+        line = raw.decode("utf-8", "surrogateescape")
         if not line.strip():
             continue
-        parts = line.split()
+        parts = line.split(maxsplit=2)
         if len(parts) != 3 or not all(_is_sha(sha) for sha in parts[:2]):
             raise SourceError(
                 "--pre-receive reads git's '<old> <new> <ref>' lines on stdin "

@@ -110,6 +110,27 @@ def test_hook_script_is_executable_posix_sh() -> None:
     assert script.read_text().startswith("#!/bin/sh\n")
     assert script.stat().st_mode & stat.S_IXUSR
     assert subprocess.run(["sh", "-n", str(script)], check=False).returncode == 0
+    tracked = subprocess.run(
+        ["git", "ls-files", "--stage", "--", "hooks/pre-receive"],
+        cwd=HOOKS.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    if tracked:  # once committed, git must record the executable bit too
+        assert tracked.startswith("100755 "), tracked
+
+
+def test_a_branch_whose_name_is_not_utf8_is_judged(server: Server) -> None:
+    """git passes ref names as bytes; a server whose Python reads text strictly (a UTF-8
+    locale other than C.UTF-8) must not refuse the push for it."""
+    server.work.commit_file("clean.py", "VALUE = 1\n", "clean")
+    name = b"refs/heads/caf\xe9".decode("utf-8", "surrogateescape")
+
+    pushed = server.push(f"HEAD:{name}", env={"PYTHONIOENCODING": "utf-8:strict"})
+
+    assert pushed.rc == 0, pushed.why
+    assert pushed.remote_lines == []
 
 
 def test_a_push_adding_a_token_is_refused_naming_file_line_and_commit(server: Server) -> None:

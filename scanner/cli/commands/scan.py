@@ -339,7 +339,7 @@ def _judge_push(args: argparse.Namespace, baseline: Path | None) -> int:
     from scanner.sources import push
     from scanner.sources.history import HistoryScan
 
-    revs = push.revisions(push.read_updates(sys.stdin))
+    revs = push.revisions(push.read_updates(sys.stdin.buffer))
     if not revs:
         return EXIT_CLEAN  # deletions only: nothing arrives
     warnings: list[str] = []
