@@ -40,7 +40,7 @@ def read_updates(lines: Iterable[bytes]) -> list[RefUpdate]:
     Bytes, as git writes them: a ref name need not be UTF-8, whatever the server's locale."""
     updates = []
     for raw in lines:
-        line = raw.decode("utf-8", "surrogateescape")
+        line = raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
         if not line.strip():
             continue
         parts = line.split(maxsplit=2)
