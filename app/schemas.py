@@ -316,7 +316,7 @@ class ErrorEnvelope(Reply):
 MAX_LEAK_BATCH = 5000
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 RawToken = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-LeakSource = Literal["pre-commit", "ci", "cli", "manual"]
+LeakSource = Literal["pre-commit", "pre-receive", "ci", "cli", "manual"]
 LeakStatus = Literal["active", "revoked", "expired", "unknown"]
 
 

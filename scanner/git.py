@@ -47,6 +47,35 @@ def toplevel(cwd: Path | None = None) -> Path | None:
         return None
 
 
+def repository_dir(cwd: Path | None = None) -> Path | None:
+    """Where to run git for `cwd`: its work tree root or, in a bare repository (a server's, or
+    a hook's `$GIT_DIR`), the repository itself; None outside a repository."""
+    top = toplevel(cwd)
+    if top is not None:
+        return top
+    try:
+        return Path(run("rev-parse", "--absolute-git-dir", cwd=cwd).strip())
+    except (GitError, OSError):
+        return None
+
+
+def config_value(key: str, cwd: Path, *, kind: str) -> str | None:
+    """`git config --type KIND KEY` (bool, path...), or None when the key is not set."""
+    done = subprocess.run(
+        [*GIT, "config", f"--type={kind}", "--get", key],
+        cwd=cwd,
+        capture_output=True,
+        env=_env(),
+        check=False,
+    )
+    if done.returncode == 1 and not done.stderr:
+        return None  # not set
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(message[-1] if message else f"git config {key} failed")
+    return done.stdout.decode("utf-8", "surrogateescape").strip()
+
+
 def is_shallow(cwd: Path | None = None) -> bool:
     return run("rev-parse", "--is-shallow-repository", cwd=cwd).strip() == "true"
 

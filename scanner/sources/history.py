@@ -27,7 +27,7 @@ class HistoryScan:
     blobs_read: int = 0
 
     def __post_init__(self) -> None:
-        top = git.toplevel(self.cwd)
+        top = git.repository_dir(self.cwd)
         if top is None:
             raise SourceError("--history needs a git repository (run it inside one)")
         self.top = top

@@ -449,6 +449,26 @@ def _drop_loose_object(repo: GitRepo, sha: str) -> None:
     path.unlink()
 
 
+def test_history_in_a_bare_repository(git_repo: GitRepo, tmp_path: Path) -> None:
+    """A server's repository has no work tree: every ref, a range and --since work there."""
+    git_repo.commit_file("README.md", "hello\n", "init")
+    token = new_pat()
+    added = git_repo.commit_file("config/prod.env", f"TOKEN={token}\n", "add secret")
+    git_repo.commit_file("config/prod.env", "TOKEN=\n", "remove it")
+    bare = clone(git_repo, tmp_path / "server.git", "--bare")
+
+    rc, findings = history(bare)
+    in_range = history(bare, f"{added}~1..{added}")
+    since = history(bare, "--since", added)
+
+    assert rc == 1
+    [finding] = findings
+    assert finding["fingerprint"] == formats.fingerprint(token)
+    assert (finding["path"], finding["line"], finding["commit"]) == ("config/prod.env", 1, added)
+    assert fingerprints(in_range[1]) == expected(token)
+    assert since == (0, [])
+
+
 def test_a_missing_blob_is_a_warning_and_the_rest_is_scanned(git_repo: GitRepo) -> None:
     kept, lost = new_pat(), new_pat()
     git_repo.commit_file("kept.txt", f"{kept}\n")

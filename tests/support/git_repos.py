@@ -35,3 +35,22 @@ def commit(repo: Path, name: str, text: str | None) -> str:
         git(repo, "add", name)
     git(repo, "commit", "-qm", f"change {name}")
     return git(repo, "rev-parse", "HEAD")
+
+
+HOOKS = Path(__file__).parents[2] / "hooks"
+
+
+def bare_repository(path: Path) -> Path:
+    """`git init --bare` a server repository at `path` (branch main)."""
+    subprocess.run(
+        ["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, capture_output=True
+    )
+    return path
+
+
+def install_hook(repository: Path, name: str) -> Path:
+    """Copy hooks/NAME into a bare repository's own hooks/ directory, as a server admin does."""
+    target = repository / "hooks" / name
+    target.write_bytes((HOOKS / name).read_bytes())
+    target.chmod(0o755)
+    return target

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--history", action="store_true", help="scan every reachable blob in git history"
     )
+    where.add_argument(
+        "--pre-receive",
+        action="store_true",
+        help="a git server's pre-receive hook: judge what the push on stdin adds",
+    )
     parser.add_argument(
         "--all", action="store_true", help="with --history: every ref (the default)"
     )
@@ -101,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[2:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     _check_usage(args)
+    if args.pre_receive:
+        return _pre_receive(args)
     warnings: list[str] = []
     summary = Summary(source=_source_name(args), warnings=warnings)
     items, locate = _items(args, warnings)
@@ -134,6 +141,10 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--all scans every ref: leave out --since and REV_RANGE")
     if args.update_baseline and args.baseline is None:
         raise UsageError("--update-baseline needs --baseline FILE")
+    if args.pre_receive and (args.targets or args.update_baseline or args.output):
+        raise UsageError("--pre-receive reads the push from stdin and reports to the pusher")
+    if args.pre_receive and args.format != "text":
+        raise UsageError("--pre-receive reports to the pusher in text: leave out --format")
 
 
 def _source_name(args: argparse.Namespace) -> str:
@@ -231,7 +242,7 @@ def _verification(args: argparse.Namespace, findings: list[Finding], summary: Su
 
     app_url = verify.app_url_for(configured_app_url(args.app_url), findings)
     if app_url is None:
-        if args.revoke or args.verify:
+        if (args.revoke or args.verify) and not args.pre_receive:
             sys.stderr.write(
                 "oi scan: verification not configured: no service URL (--app-url or "
                 "OPENINDEX_APP_URL); findings are unverified\n"
@@ -250,6 +261,8 @@ def _verification(args: argparse.Namespace, findings: list[Finding], summary: Su
 
 
 def _source(args: argparse.Namespace) -> str:
+    if args.pre_receive:
+        return "pre-receive"
     if args.staged:
         return "pre-commit"
     return "ci" if os.environ.get("CI") else "cli"
@@ -303,3 +316,86 @@ def _say(lines: list[str], label: str) -> None:
 def _warn(warnings: list[str]) -> None:
     if warnings:
         _say(warnings, "warning")
+
+
+# --- oi scan --pre-receive: a git server's hook (hooks/pre-receive) --------------------------
+
+
+def _pre_receive(args: argparse.Namespace) -> int:
+    """Refuse a push that adds a token; one that cannot be scanned too, unless failing open."""
+    from scanner.sources import push
+
+    try:
+        settings = push.settings(Path.cwd())
+    except Exception as error:  # noqa: BLE001 - a push that cannot be judged is refused
+        return _unscanned(error, fail_open=False)
+    try:
+        return _judge_push(args, settings.baseline)
+    except Exception as error:  # noqa: BLE001 - any failure, a bug included: one line
+        return _unscanned(error, fail_open=settings.fail_open)
+
+
+def _judge_push(args: argparse.Namespace, baseline: Path | None) -> int:
+    from scanner.sources import push
+    from scanner.sources.history import HistoryScan
+
+    revs = push.revisions(push.read_updates(sys.stdin.buffer))
+    if not revs:
+        return EXIT_CLEAN  # deletions only: nothing arrives
+    warnings: list[str] = []
+    summary = Summary(source="blobs", warnings=warnings)
+    scan = HistoryScan(Path.cwd(), revs, warnings)
+    findings = scan.locate(_detect(scan.items(), summary))
+    _warn(warnings)
+    findings = _apply_baseline(findings, args.baseline or baseline, summary)
+    if not findings:
+        return EXIT_CLEAN
+    args.revoke = args.verify is not False  # revoked whenever a service is known
+    _verification(args, findings, summary)
+    summary.findings = len(findings)
+    _refuse(findings, summary)
+    return EXIT_FINDINGS
+
+
+def _refuse(findings: list[Finding], summary: Summary) -> None:
+    """The pusher's terminal shows this (git prefixes each line with `remote:`)."""
+    from scanner.report import text
+
+    count = text.plural(len(findings), "token")
+    _tell([f"push refused: the pushed commits add {count}"])
+    text.write(findings, summary, sys.stderr)
+    _tell(_push_hints(findings))
+
+
+def _push_hints(findings: list[Finding]) -> list[str]:
+    dead = sum(finding.status in NO_LONGER_WORK for finding in findings)
+    hints = [
+        "hint: rewrite the commits that add them (git rebase -i, git commit --amend) and push "
+        "again: every commit of the push is judged, not only the last"
+    ]
+    if dead:
+        hints.append(f"hint: {dead} of them no longer work (revoked or expired): make new ones")
+    if dead < len(findings):
+        hints.append("hint: a token that still works: rotate or revoke it (oi revoke -)")
+    hints.append("hint: a token meant to be there: add `oi: allow` to its line")
+    return hints
+
+
+def _unscanned(error: Exception, *, fail_open: bool) -> int:
+    from scanner.errors import EXIT_ERROR, OiError
+
+    reason = error.message if isinstance(error, OiError) else f"{type(error).__name__}: {error}"
+    if fail_open:
+        _tell([f"warning: push let through unscanned (tokenpatrol.failOpen): {reason}"])
+        return EXIT_CLEAN
+    _tell([f"push refused: it could not be scanned: {reason}"])
+    return EXIT_ERROR
+
+
+def _tell(lines: list[str]) -> None:
+    """`tokenpatrol: line` on stderr, each line escaped and redacted."""
+    from scanner import formats
+    from scanner.printable import printable
+
+    for line in lines:
+        sys.stderr.write(f"tokenpatrol: {printable(formats.redact_text(line))}\n")
