@@ -146,6 +146,7 @@ def build_app(database_url: str, instance: Path) -> Flask:
             "RATELIMIT_STORAGE_URI": "memory://",
             "RATE_LIMITS": RATE_LIMITS,
             "INSTANCE_PATH": str(instance),
+            "SCHEMA_CHECK_ON_START": False,  # migrated just below, by the real upgrade path
         }
     )
     upgrade_database(app)
