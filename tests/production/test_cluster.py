@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,12 +158,24 @@ def test_a_read_limit_of_20_is_one_budget_across_both_instances(
     # Each instance (a gunicorn of its own) answered its share, so the one budget was counted
     # by at least two processes. Which of an instance's workers accepts a connection is the
     # kernel's choice, so the test asks for nothing about that.
+    # gunicorn writes an access line after it has sent the answer, so the last line may still
+    # be on its way: wait for it (bounded), never for a fixed time.
     workers = set()
     for server in cluster:
-        lines = [line for line in server.log_text().splitlines() if "/auth/check" in line]
-        assert len(lines) >= 15
+        lines = access_lines(server, "/auth/check", at_least=15)
+        assert len(lines) >= 15, len(lines)
         workers |= {line.rsplit("pid=", 1)[1] for line in lines}
     assert len(workers) >= 2, workers
+
+
+def access_lines(server: LiveServer, path: str, *, at_least: int) -> list[str]:
+    """The server's access-log lines for `path`, once there are `at_least` (or 30 s passed)."""
+    deadline = time.monotonic() + 30
+    while True:
+        lines = [line for line in server.log_text().splitlines() if path in line]
+        if len(lines) >= at_least or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
 def test_last_used_is_written_once_for_40_concurrent_requests_on_4_workers(
