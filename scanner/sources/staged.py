@@ -22,8 +22,19 @@ from scanner.sources import Item, SourceError
 
 
 def read_index(cwd: Path, warnings: list[str]) -> Iterator[Item]:
-    top = _toplevel(cwd)
-    yield from _staged_items(top, git.staged_blobs(top), warnings)
+    top = cwd if _at_top(cwd) else _toplevel(cwd)
+    try:
+        staged = git.staged_blobs(top)
+    except git.GitError:
+        _toplevel(cwd)  # a broken .git here: say "not a repository" in our words
+        raise
+    yield from _staged_items(top, staged, warnings)
+
+
+def _at_top(cwd: Path) -> bool:
+    """Whether `cwd` is the top of its work tree, where git runs hooks: then two git processes
+    (the diff, one cat-file) do, without a third to ask git where the top is."""
+    return os.path.exists(cwd / ".git") and "GIT_WORK_TREE" not in os.environ
 
 
 def read_named(cwd: Path, paths: list[str], warnings: list[str]) -> Iterator[Item]:

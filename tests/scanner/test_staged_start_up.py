@@ -1,0 +1,89 @@
+"""What the pre-commit hook's start-up path loads and runs: `oi scan --staged` parses its
+command line without argparse, loads only the text reporter, and still reads the whole index
+from any directory, with one error line outside a repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from scanner import formats
+from scanner.cli.commands.scan import build_parser
+from scanner.cli.hook_args import HookArguments
+from tests.scanner.conftest import GitRepo, expected, fingerprints, new_pat, scan, scan_json
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+# Never on the text `--staged` path: the other reporters and what they pull in, and argparse
+# with shutil (which its help formatter imports).
+NOT_ON_THE_HOOK_PATH = ("argparse", "shutil", "json", "scanner.report.json_report")
+NOT_ON_THE_HOOK_PATH += ("scanner.report.sarif", "scanner.cli.profiles", "scanner.baseline")
+
+
+@pytest.mark.parametrize("argv", [["--staged"], ["--staged", "a.py", "docs/b.md"]])
+def test_the_hooks_arguments_read_as_the_parser_reads_them(argv: list[str]) -> None:
+    """Every option of `oi scan` has the value argparse would give it (an option added later
+    with a default other than None or False fails here until HookArguments learns it)."""
+    parsed, fast = build_parser().parse_args(argv), HookArguments(argv[1:])
+    for name, value in vars(parsed).items():
+        ours = getattr(fast, name)
+        assert ours == value or (value in (None, False) and ours in (None, False)), name
+
+
+def test_the_text_staged_path_loads_no_other_reporter_nor_argparse(git_repo: GitRepo) -> None:
+    """Run without site (no .pth file preloading anything), so every module counts."""
+    git_repo.commit_file("README.md", "hello\n")
+    git_repo.write("README.md", "hello again\n")
+    git_repo.add("README.md")
+    probe = textwrap.dedent(
+        """
+        import sys
+        from scanner.cli import main
+        rc = main(["scan", "--staged"])
+        print("LOADED", rc, *sorted(sys.modules), file=sys.stderr)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        cwd=git_repo.path,
+        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("LOADED")]
+    rc, *loaded = line.split()[1:]
+    assert rc == "0", formats.redact_text(done.stderr)
+    assert "scanner.report.text" in loaded
+    assert [name for name in NOT_ON_THE_HOOK_PATH if name in loaded] == []
+
+
+def test_a_first_commit_staged_from_a_subdirectory_sees_the_whole_index(
+    git_repo: GitRepo,
+) -> None:
+    token = new_pat()
+    git_repo.write("top.txt", f"{token}\n")
+    git_repo.write("sub/clean.txt", "nothing\n")
+    git_repo.add("top.txt", "sub/clean.txt")
+
+    rc, report = scan_json("--staged", cwd=git_repo.path / "sub")
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(token)
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_staged_outside_a_repository_is_one_error_line(tmp_path: Path, broken: bool) -> None:
+    """Also where a `.git` is there but is no repository."""
+    if broken:
+        (tmp_path / ".git").write_text("gitdir: /nowhere\n")
+
+    result = scan("--staged", cwd=tmp_path)
+
+    assert result.rc == 2, result.why
+    assert result.err == "oi scan: error: --staged needs a git repository (run it inside one)\n"
