@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scanner import git
 from scanner.detect import WINDOW
-from scanner.sources import Item, SourceError
+from scanner.sources import Item, SourceError, prefilter
 
 
 def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -> Iterator[Item]:
@@ -21,8 +21,11 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
     missing = [str(root) for root in roots if not root.exists()]
     if missing:
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
-    for file in _files(roots, respect_ignore, warnings):
-        yield from read_file(file, _display(file), warnings)
+    for file, may_hold in _files(roots, respect_ignore, warnings):
+        if may_hold:
+            yield from read_file(file, _display(file), warnings)
+        else:  # git grep found no prefix in it: counted as scanned, never opened
+            yield Item(_display(file), b"")
 
 
 def read_file(file: Path, shown: str, warnings: list[str]) -> Iterator[Item]:
@@ -38,20 +41,31 @@ def read_file(file: Path, shown: str, warnings: list[str]) -> Iterator[Item]:
         yield Item(shown, first, None, more if len(first) == WINDOW else None)
 
 
-def _files(roots: list[Path], respect_ignore: bool, warnings: list[str]) -> Iterator[Path]:
+def _files(
+    roots: list[Path], respect_ignore: bool, warnings: list[str]
+) -> Iterator[tuple[Path, bool]]:
+    """Each file to scan, and whether it may hold a token (False: git grep found no prefix)."""
     for root in roots:
         top = git.toplevel(root if root.is_dir() else root.parent) if respect_ignore else None
         if root.is_file():
             if top is None or root.is_symlink() or _listed(root, top):
-                yield root
+                yield root, True
         elif top is not None:
-            for path in git.tracked_and_untracked([root.resolve()], top):
-                if path.is_symlink():
-                    _note_link(path, root, warnings)
-                elif path.is_file():
-                    yield path
+            yield from _repository_files(root, top, warnings)
         else:
-            yield from _walk(root, warnings)
+            yield from ((path, True) for path in _walk(root, warnings))
+
+
+def _repository_files(root: Path, top: Path, warnings: list[str]) -> Iterator[tuple[Path, bool]]:
+    """What git lists under `root`, .gitignore applied; git grep narrows what is read."""
+    search = prefilter.start(root.resolve(), top)
+    listed = git.tracked_and_untracked([root.resolve()], top)
+    holding = search.holding() if search is not None else None
+    for path in listed:
+        if path.is_symlink():
+            _note_link(path, root, warnings)
+        elif path.is_file():
+            yield path, holding is None or path in holding
 
 
 def _listed(file: Path, top: Path) -> bool:

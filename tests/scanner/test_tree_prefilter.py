@@ -1,0 +1,73 @@
+"""`oi scan PATH` in a repository lets `git grep` say which files may hold a token: what it
+rules out is counted but never read, and nothing the scanned repository configures (its
+attributes, its colours) can make it rule out a file that holds one."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scanner.conftest import (
+    GitRepo,
+    expected,
+    fingerprints,
+    new_api_token,
+    new_pat,
+    scan_json,
+)
+
+
+def _utf16(text: str, encoding: str) -> bytes:
+    return text.encode(encoding)
+
+
+def test_files_without_a_prefix_still_count_as_scanned(git_repo: GitRepo) -> None:
+    token = new_pat()
+    git_repo.commit_file("clean.py", "print('hello')\n")
+    git_repo.commit_file("also_clean.md", "# nothing here\n")
+    git_repo.write("untracked.env", f"TOKEN={token}\n")
+
+    rc, report = scan_json("--no-verify", cwd=git_repo.path)
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(token)
+    assert report["summary"]["scanned"] == 3
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_found_whatever_the_attributes_say(
+    git_repo: GitRepo, encoding: str
+) -> None:
+    """`diff` in .gitattributes makes git take any file for text; the search still reads it."""
+    token = new_api_token()
+    git_repo.commit_file(".gitattributes", "* diff\n")
+    git_repo.commit_file("notes.txt", _utf16(f"key = {token}\r\n", encoding))
+
+    rc, report = scan_json("--no-verify", cwd=git_repo.path)
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(token)
+
+
+def test_the_repository_s_colour_settings_cannot_hide_a_file(git_repo: GitRepo) -> None:
+    """Coloured file names would match no listed file: git is told to print them plain."""
+    token = new_pat()
+    git_repo.git("config", "color.ui", "always")
+    git_repo.git("config", "color.grep", "always")
+    git_repo.commit_file("settings.py", f"TOKEN = '{token}'\n")
+
+    rc, report = scan_json("--no-verify", cwd=git_repo.path)
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(token)
+
+
+def test_a_subdirectory_scanned_from_inside_it(git_repo: GitRepo) -> None:
+    token = new_pat()
+    git_repo.commit_file("sub/deep/leak.txt", f"{token}\n")
+    git_repo.commit_file("outside.txt", f"{new_pat()}\n")
+
+    rc, report = scan_json("--no-verify", ".", cwd=git_repo.path / "sub")
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(token)
+    assert report["summary"]["scanned"] == 1
