@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,9 +63,13 @@ def _repository_files(root: Path, top: Path, warnings: list[str]) -> Iterator[tu
     listed = git.tracked_and_untracked([root.resolve()], top)
     holding = search.holding() if search is not None else None
     for path in listed:
-        if path.is_symlink():
+        try:
+            mode = os.lstat(path).st_mode  # one stat, not one for "link?" and one for "file?"
+        except OSError:
+            continue  # listed by git, gone from the work tree
+        if stat.S_ISLNK(mode):
             _note_link(path, root, warnings)
-        elif path.is_file():
+        elif stat.S_ISREG(mode):
             yield path, holding is None or path in holding
 
 
@@ -110,7 +115,11 @@ def _note_link(link: Path, root: Path, warnings: list[str]) -> None:
 def _display(path: Path) -> str:
     """A path relative to the current directory when it is below it, with forward slashes.
     Never resolved: a link is shown as the link, not as where it points."""
-    absolute = Path(os.path.abspath(path))
+    here = os.path.abspath(os.getcwd())
+    plain = os.path.abspath(path)
+    if plain.startswith(here + os.sep):  # the usual case, without building Paths
+        return plain[len(here) + 1 :].replace(os.sep, "/")
+    absolute = Path(plain)
     try:
         shown = absolute.relative_to(os.path.abspath(os.getcwd()))
     except ValueError:
