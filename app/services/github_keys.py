@@ -92,11 +92,12 @@ def _refresh(cache: _KeyCache) -> None:
         cache.keys = _parse(_fetch(url))
     except (OSError, ValueError, UnsupportedAlgorithm) as error:
         log.error("GitHub's public keys could not be fetched from %s: %s", url, error)
-        if not cache.keys:
+        if not cache.keys:  # none at all: the next alert tries again (GitHub retries too)
+            cache.fetched_at = None
             raise KeysUnavailable("GitHub's public keys cannot be fetched; retry later") from None
-        return  # keep the keys we had; the next unknown key id tries again later
-    finally:
-        cache.fetched_at = time.monotonic()
+        cache.fetched_at = time.monotonic()  # keep the keys we had; try again later
+        return
+    cache.fetched_at = time.monotonic()
 
 
 def _fetch(url: str) -> bytes:

@@ -156,7 +156,7 @@ def test_forged_key_ids_do_not_make_it_fetch_again_and_again(
 def test_keys_that_cannot_be_fetched_are_a_503_and_nothing_is_revoked(
     make_app: Callable[..., Flask], keys: KeyServer, root_key: str
 ) -> None:
-    for url in (keys.url, f"http://127.0.0.1:{free_port()}/keys"):
+    for url in (f"http://127.0.0.1:{free_port()}/keys", keys.url):
         keys.down = True
         app = make_app(GITHUB_KEYS_URL=url)
         api = Api(app.test_client())
@@ -165,6 +165,8 @@ def test_keys_that_cannot_be_fetched_are_a_503_and_nothing_is_revoked(
         answer = alert(api, keys, [match(pat)])
         assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "UNAVAILABLE"
         assert alive(api, pat)
+    keys.down = False  # back: the next alert fetches the keys at once, and is heard
+    assert alert(api, keys, [match(pat)]).status_code == 200 and not alive(api, pat)
 
 
 # --- GitLab's Token Revocation API ---

@@ -318,3 +318,18 @@ def test_live_tokens_are_revoked_with_source_pre_receive(
     where = {(e["tokenName"], e["source"], e["path"], e["line"], e["commit"]) for e in events}
     assert where == {("deploy", "pre-receive", "deploy.sh", 1, leak)}
     assert not leaked(live_server.log_text(), [live])
+
+
+def test_a_push_holding_an_already_revoked_token_is_still_refused(
+    server: Server, live_server: LiveServer, http: Api
+) -> None:
+    key = http.create_account(ROOT_KEY, "acme", "alice")
+    made = http.create_token(key, name="old")
+    dead = Secret(made["token"])
+    assert http.call("DELETE", f"/me/pats/{made['id']}", key).status in (200, 204)
+    leak = server.work.commit_file("old.env", f"TOKEN={dead}\n", "old key")
+
+    pushed = server.push("main", env={"OPENINDEX_APP_URL": live_server.url})
+
+    assert_refused_showing(pushed, dead, "old.env", 1, leak)  # dead or not, it is a leak
+    assert not any("[revoked_now]" in line for line in pushed.remote_lines), pushed.why
