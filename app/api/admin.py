@@ -230,14 +230,7 @@ def create_password_link(account_id: str, user_id: str, body: PasswordLinkCreate
 
 
 def webhook_info(row: WebhookEndpoint) -> WebhookInfo:
-    return WebhookInfo(
-        id=row.id,
-        account_id=row.account_id,
-        url=row.url,
-        description=row.description,
-        secret_last4=row.secret_last4,
-        created_at=row.created_at,
-    )
+    return WebhookInfo.model_validate(row, from_attributes=True)  # the same names as the row
 
 
 @admin_operation(
