@@ -1,15 +1,16 @@
 """What hooks/pre-receive costs a push: a 10-commit push into a ~50,000-object repository.
 
 The script builds (once, cached in the system's temporary directory) a bare "server"
-repository of about 50,000 objects through one `git fast-import` stream (1,000 files in 50
-directories, then commits that each edit three of them, a tag every 500 commits), repacked
-as a server keeps it. Every timed run then makes 10 new commits on top of main in a clone
-and pushes them with a real `git push` to a new branch of the server, whose pre-receive hook
-is a small wrapper that times what it runs:
+repository of about 50,000 objects through one `git fast-import` stream (1,000 files of real
+text, pieces of the standard library's sources, in 50 directories, then commits that each
+edit three of them, a tag every 500 commits), repacked as a server keeps it. Every timed run
+then makes 10 new commits on top of main in a clone and pushes them with a real `git push`
+to a new branch of the server, whose pre-receive hook is a small wrapper that times what it
+runs:
 
-* `reference`: `git rev-list --objects NEW --not --all | git cat-file --batch-check`, the
-  floor: just listing and sizing what the push adds, in git's quarantine. The wrapper then
-  refuses the push, so the very same push is made again with
+* `reference`: a bare `git rev-list --objects NEW --not --all`, the floor: just listing what
+  the push adds, in git's quarantine. The wrapper then refuses the push, so the very same
+  push is made again with
 * `hooks/pre-receive` (`oi scan --pre-receive`, offline): the whole judgement, interpreter
   start included. A clean push goes in; a second measure plants one token in the fifth
   commit and is refused (the finding is traced to its commit: the slower path).
@@ -26,12 +27,14 @@ Usage: python bench/pre_receive.py [--quick] [--rebuild] [--objects N] [--repeat
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Sequence
@@ -41,25 +44,11 @@ from scanner import formats
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOK = ROOT / "hooks" / "pre-receive"
-BUILD_VERSION = 1  # bump when the recipe changes: cached repositories rebuild
+BUILD_VERSION = 2  # bump when the recipe changes: cached repositories rebuild
 SEED = 20261201
 FILES, DIRECTORIES = 1000, 50
 PUSHED_COMMITS = 10
 TARGET_SECONDS = 0.5
-WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "value",
-    "result",
-    "config",
-    "item",
-    "total",
-    "index",
-    "name",
-    "count",
-]
 
 # The server's hook: times what it runs (not its own start), writes the figure, passes
 # git's stdin on. BENCH_HOOK picks what runs; the reference always refuses the push.
@@ -71,7 +60,7 @@ if what == "reference":
     for line in sys.stdin:
         new = line.split()[1]
         subprocess.run(
-            f"git rev-list --objects {{new}} --not --all | git cat-file --batch-check",
+            f"git rev-list --objects {{new}} --not --all",
             shell=True, stdout=subprocess.DEVNULL, check=True,
         )
     rc = 1
@@ -198,13 +187,21 @@ def _modify(path: str, content: bytes) -> bytes:
 
 
 def _content(rng: random.Random, token: str | None = None) -> bytes:
-    lines = [
-        f"{rng.choice(WORDS)}_{n} = {rng.choice(WORDS)}({rng.randint(0, 10**6)})"
-        for n in range(rng.randint(20, 60))
-    ]
+    """20 to 60 lines of real text (the standard library's own sources), and a line that makes
+    each version of a file new."""
+    source = rng.choice(_real_text())
+    start = rng.randrange(max(1, len(source) - 60))
+    lines = [*source[start : start + rng.randint(20, 60)], f"# revision {rng.randrange(10**9)}"]
     if token is not None:
         lines.insert(len(lines) // 2, f"TOKEN = '{token}'")
     return ("\n".join(lines) + "\n").encode()
+
+
+@functools.cache
+def _real_text() -> list[list[str]]:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(stdlib.glob("*.py"))[:300]
+    return [lines for f in files if len(lines := f.read_text(errors="replace").splitlines()) > 20]
 
 
 def install_wrapper(server: Path) -> None:
