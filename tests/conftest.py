@@ -17,6 +17,9 @@ from tests.support.live_fixtures import http, live_server
 from tests.support.log_guard import pytest_configure, pytest_testnodedown
 from tests.support.service_guard import pytest_sessionstart
 
+# Shared fixtures of the partner-feed and webhook tests (GitHub's key endpoint, a receiver).
+pytest_plugins = ["tests.support.feed_fixtures"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

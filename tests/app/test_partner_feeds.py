@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,19 +13,12 @@ from flask import Flask
 
 from scanner import formats
 from tests.support.api import Api
-from tests.support.github_keys import KeyServer, github_key_server
+from tests.support.github_keys import KeyServer
 from tests.support.live_server import free_port
 from tests.support.secrets import Secret
 
 GITLAB_SECRET = "gitlab-shared-secret-0123456789"
 WHERE = "https://github.com/octo/hello/blob/5b0d3d6f/deploy.sh"
-
-
-@pytest.fixture
-def keys() -> Iterator[KeyServer]:
-    with github_key_server() as server:
-        server.add_key()
-        yield server
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,12 +21,6 @@ from tests.support.webhook_receiver import Receiver, webhook_receiver
 
 START = dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC)
 WHERE = {"repo": "acme/app", "path": "deploy.sh", "line": 3, "commit": "5b0d3d6f"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with webhook_receiver() as running:
-        yield running
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 import stat
 import subprocess
-import threading
 import tomllib
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.support import oi_cli
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
 from tests.support.live_server import LiveServer, free_port, oi_command
+from tests.support.loopback_http import serving
 from tests.support.oauth_flow import CLIENT_ID, person_with_password, play_browser, query_of
 from tests.support.oi_cli import Run, client_environment
 from tests.support.secrets import Secret, find_tokens
@@ -200,16 +200,8 @@ class _QuietFiles(SimpleHTTPRequestHandler):
 @pytest.fixture
 def not_the_service(tmp_path: Path) -> Iterator[str]:
     """Some other web server: every path is a 404."""
-    handler = functools.partial(_QuietFiles, directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(functools.partial(_QuietFiles, directory=str(tmp_path))) as url:
+        yield url
 
 
 def test_login_against_another_web_server_ends_at_once(

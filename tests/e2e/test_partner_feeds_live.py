@@ -18,26 +18,13 @@ import requests
 from scanner import formats
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
-from tests.support.github_keys import KeyServer, github_key_server
+from tests.support.github_keys import KeyServer
 from tests.support.live_server import LiveServer, running_server
 from tests.support.secrets import Secret
-from tests.support.webhook_receiver import Receiver, webhook_receiver
+from tests.support.webhook_receiver import Receiver
 
 GITLAB_SECRET = "gitlab-shared-secret-for-the-e2e-run"
 WHERE = "https://github.com/octo/hello/blob/5b0d3d6f/deploy.sh"
-
-
-@pytest.fixture
-def keys() -> Iterator[KeyServer]:
-    with github_key_server() as server:
-        server.add_key()
-        yield server
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with webhook_receiver() as running:
-        yield running
 
 
 @pytest.fixture

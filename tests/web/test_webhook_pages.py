@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
 from tests.support.api import Api
 from tests.support.secrets import Secret
-from tests.support.webhook_receiver import Receiver, webhook_receiver
+from tests.support.webhook_receiver import Receiver
 from tests.web.browser import Browser, new_token
 from tests.web.conftest import Person
 
@@ -17,12 +17,6 @@ from tests.web.conftest import Person
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app(WEBHOOK_ALLOW_PRIVATE_TARGETS=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with webhook_receiver() as running:
-        yield running
 
 
 def flat(response: object) -> str:
