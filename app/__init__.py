@@ -13,7 +13,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config, errors, logs
-from app.auth import authenticate_request, refuse_remote_clients_in_dev_mode
+from app.auth import authenticate_request, budget_headers, refuse_remote_clients_in_dev_mode
 from app.errors import HttpsRequired
 from app.extensions import db, limiter, migrate
 
@@ -72,10 +72,11 @@ def _under_the_flask_command() -> bool:
 
 
 def _bind_extensions(app: Flask) -> None:
-    from app.services import auth_cache
+    from app.services import auth_cache, budgets
 
     db.init_app(app)
     auth_cache.init_app(app)
+    budgets.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY)
     if app.config["PROXY_COUNT"]:
         hops = int(app.config["PROXY_COUNT"])
@@ -89,6 +90,7 @@ def _install_request_hooks(app: Flask) -> None:
     app.before_request(refuse_remote_clients_in_dev_mode)
     app.before_request(authenticate_request)
     app.after_request(_retry_after_only_when_limited)
+    app.after_request(budget_headers)
     limiter.init_app(app)  # after our hooks: its after_request runs before ours
 
 

@@ -2,8 +2,13 @@
 
 Authentication is this module and the cache it consults (`app.services.auth_cache`), nothing
 else: the credential's shape, the root key, the token lookup, the PATs switch, `last used`,
-and what the rate limiter keys on. `authenticate_request` stores the principal and the rate
-limit's key and limit on `g`, where `app.extensions`' limiter reads them.
+and the request's spending of the credential's budget (`app.services.budgets`).
+`authenticate_request` stores the principal and what the request left of its budget on `g`;
+`budget_headers` puts the latter in the response.
+
+A credential this process has resolved before costs one Redis round trip: the budget's count
+and the auth epoch come back together, and the epoch says whether the cached answer still
+stands. Any other costs the epoch, the lookup, then the count.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
+from limits import RateLimitItem
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import TooManyRequests
 
 from app import policy
 from app.errors import PermissionDenied, Unauthenticated
-from app.extensions import RATE_LIMIT_KEY, SCOPE_LIMIT, db
+from app.extensions import db
 from app.models import Token, User, utcnow
-from app.services import accounts, auth_cache, settings
+from app.services import accounts, auth_cache, budgets, settings
 from scanner import formats
 
 log = logging.getLogger(__name__)
@@ -131,33 +138,47 @@ def presented_token() -> str | None:
     return api_key or None
 
 
-def authenticate(raw: str | None) -> Principal:
-    """Resolve a presented credential; raise `Unauthenticated` with the reason when it fails."""
+def authenticate(raw: str | None) -> tuple[Principal, budgets.Spent | None]:
+    """Resolve a presented credential; raise `Unauthenticated` with the reason when it fails.
+    Also what the request spent of the budget, when resolving it already counted that."""
     if raw is None:
         if is_dev_mode():
-            return Principal(
+            principal = Principal(
                 policy.KIND_DEV, policy.ROLE_ROOT, "admin", dev_user=accounts.dev_user()
             )
+            return principal, None
         raise Unauthenticated(MISSING_TOKEN)
     root_key = current_app.config["ROOT_API_KEY"]
     if root_key and hmac.compare_digest(raw.encode("utf-8", "replace"), root_key.encode()):
-        return Principal(policy.KIND_ROOT, policy.ROLE_ROOT, "admin")
-    identity = identify(raw)
+        return Principal(policy.KIND_ROOT, policy.ROLE_ROOT, "admin"), None
+    identity, spent = identify(raw)
     if identity.kind == policy.KIND_PAT and not identity.pats_enabled:
         raise PermissionDenied("personal access tokens are switched off on this instance")
-    return Principal(identity.kind, identity.role, identity.scope, identity)
+    return Principal(identity.kind, identity.role, identity.scope, identity), spent
 
 
-def identify(raw: str) -> Identity:
+def identify(raw: str) -> tuple[Identity, budgets.Spent | None]:
     """The live identity behind `raw`, or `Unauthenticated` with the reason; records use.
 
     Through the process's auth cache when the shared epoch allows, else one indexed lookup.
+    A cached identity's budget is counted in the round trip that reads the epoch, and that
+    count is returned (it stands even if the epoch then sends the answer to the database).
     """
     _check_shape(raw)
     token_hash = formats.token_hash(raw)
     cache: auth_cache.AuthCache[Identity] | None = auth_cache.current()
-    epoch = cache.begin_request() if cache is not None else None
-    entry = cache.get(token_hash) if cache is not None and epoch is not None else None
+    entry = cache.get(token_hash) if cache is not None else None
+    spent: budgets.Spent | None = None
+    epoch: bytes | None = None
+    if cache is not None and entry is not None:
+        ask = budgets.EpochRequest(cache.epoch_key, auth_cache.fresh_epoch())
+        spent, read = budgets.current().spend(
+            entry.value.token_id, budget_of(entry.value.scope), ask
+        )
+        epoch = cache.adopt(read)
+        entry = cache.get(token_hash) if epoch is not None else None
+    elif cache is not None:
+        epoch = cache.begin_request()
     if entry is None:
         token, pats_enabled = _resolve(token_hash)
         identity, last_used = _identity_of(token, pats_enabled), token.last_used_at
@@ -168,7 +189,13 @@ def identify(raw: str) -> Identity:
     now_used = _touch(identity.token_id, last_used)
     if cache is not None and epoch is not None and (entry is None or now_used != last_used):
         cache.put(token_hash, identity, now_used, epoch)
-    return identity
+    return identity, spent
+
+
+def budget_of(scope: str) -> RateLimitItem:
+    """The hourly budget of a credential with this scope (TOKENPATROL_RATE_LIMITS)."""
+    table: dict[str, RateLimitItem] = current_app.config["RATE_LIMIT_BUDGETS"]
+    return table[policy.RATE_CLASS[scope]]
 
 
 def _check_shape(raw: str) -> None:
@@ -250,11 +277,21 @@ def authenticate_request() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "is_public", False):
         return
-    principal = authenticate(presented_token())
+    principal, spent = authenticate(presented_token())
     g.principal = principal
-    table: dict[str, str] = current_app.config["RATE_LIMIT_TABLE"]
-    setattr(g, RATE_LIMIT_KEY, principal.rate_key)
-    setattr(g, SCOPE_LIMIT, table[policy.RATE_CLASS[principal.scope]])
+    if spent is None:
+        spent, _ = budgets.current().spend(principal.rate_key, budget_of(principal.scope))
+    g.budget = spent
+    if not spent.allowed:
+        raise TooManyRequests(spent.description, retry_after=spent.retry_after)
+
+
+def budget_headers(response: Response) -> Response:
+    """after_request: every authenticated response says what is left of its budget."""
+    spent: budgets.Spent | None = g.get("budget")
+    if spent is not None:
+        response.headers.update(spent.headers())
+    return response
 
 
 def refuse_remote_clients_in_dev_mode() -> None:

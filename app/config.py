@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from limits import RateLimitItem, parse
 
 from scanner.errors import EXIT_ERROR, OiError
 
@@ -26,9 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMITS": "read=1000/hour,write=2000/hour,admin=5000/hour",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
-    # A sliding window (weighted by the previous window) costs Redis one round trip to count
-    # and one for the headers, where a fixed window needs three, and it has no burst at the
-    # window's edge.
+    # Flask-Limiter's per-address limits (OAuth, leak reports): a sliding window (weighted by
+    # the previous window) has no burst at the window's edge. A credential's own budget is
+    # app/services/budgets.py, with the same storage, key prefix and options.
     "RATELIMIT_STRATEGY": "sliding-window-counter",
     # Redis down: keep answering, counting in each process's memory until it is back (fail
     # open; README "Rate limits when Redis is down" says why), and never hang on it.
@@ -118,6 +119,9 @@ class StartupRefused(OiError):
 
 DEFAULT_RATE_LIMITS = {"read": "1000/hour", "write": "2000/hour", "admin": "5000/hour"}
 RATE_LIMIT_CLASSES = tuple(DEFAULT_RATE_LIMITS)
+RATE_LIMITS_SHAPE = (
+    "TOKENPATROL_RATE_LIMITS must look like 'read=1000/hour,write=2000/hour,admin=5000/hour'"
+)
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -150,7 +154,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         ) from None
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     app.config["SIGNING_KEYRING"] = parse_signing_keys(app.config["SIGNING_KEYS"])
-    app.config["RATE_LIMIT_TABLE"] = parse_rate_limits(app.config["RATE_LIMITS"])
+    app.config["RATE_LIMIT_BUDGETS"] = parse_rate_limits(app.config["RATE_LIMITS"])
     app.config["SESSION_COOKIE_SECURE"] = bool(
         app.config["SESSION_COOKIE_SECURE"] or app.config["REQUIRE_HTTPS"]
     )
@@ -241,20 +245,20 @@ def parse_signing_keys(value: object) -> list[tuple[str, bytes]]:
     return keys
 
 
-def parse_rate_limits(value: object) -> dict[str, str]:
-    """`read=1000/hour,write=2000/hour,admin=5000/hour` -> {class: limit string}."""
+def parse_rate_limits(value: object) -> dict[str, RateLimitItem]:
+    """`read=1000/hour,write=2000/hour,admin=5000/hour` -> {class: its hourly budget}."""
     table = dict(DEFAULT_RATE_LIMITS)
     for item in str(value or "").split(","):
         name, sep, limit = item.strip().partition("=")
         if not item.strip():
             continue
         if not sep or name not in RATE_LIMIT_CLASSES or not limit:
-            raise StartupRefused(
-                "TOKENPATROL_RATE_LIMITS must look like "
-                "'read=1000/hour,write=2000/hour,admin=5000/hour'"
-            )
+            raise StartupRefused(RATE_LIMITS_SHAPE)
         table[name] = limit
-    return table
+    try:
+        return {name: parse(limit) for name, limit in table.items()}
+    except ValueError:
+        raise StartupRefused(RATE_LIMITS_SHAPE) from None
 
 
 def _fill_secrets(app: Flask) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from flask import g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -22,33 +21,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
-# Authentication (app/auth.py) stores the token's budget on `g`; the limiter only reads it, so
-# this module imports nothing of the app's. A request that authenticated nothing (a public
-# page) has no budget here and is exempt.
-RATE_LIMIT_KEY = "rate_limit_key"
-SCOPE_LIMIT = "scope_limit"
-UNLIMITED = "1000000/hour"  # never applied: such a request is exempt
-
-
-def _rate_limit_key() -> str:
-    return str(g.get(RATE_LIMIT_KEY, "anonymous"))
-
-
-def _scope_limit() -> str:
-    return str(g.get(SCOPE_LIMIT, UNLIMITED))
-
-
-def _unauthenticated() -> bool:
-    return RATE_LIMIT_KEY not in g
-
-
-# One hourly budget per token across all endpoints, sized by the token's scope (seed 003).
-limiter = Limiter(
-    _rate_limit_key,
-    application_limits=[_scope_limit],
-    application_limits_exempt_when=_unauthenticated,
-    headers_enabled=True,
-)
+# Per client address, on the endpoints that take no token (OAuth, leak reports): each names
+# its limit with `limiter.limit`. A credential's own budget is `app.services.budgets`.
+limiter = Limiter(get_remote_address, headers_enabled=True)
 
 # Failed sign-ins (app/web/throttle.py) count in a moving window: every failure is remembered
 # for the whole window, so the limit holds exactly wherever the attempts fall, a window's edge

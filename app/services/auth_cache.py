@@ -79,6 +79,10 @@ class AuthCache(Generic[V]):
         self.max_entries, self.max_age = max_entries, max_age
         self._clock = clock
 
+    @property
+    def epoch_key(self) -> str:
+        return self._key
+
     def begin_request(self) -> bytes | None:
         """The epoch this request runs under, to hand back to `put`; None (the cache is not
         used for this request) when Redis does not answer."""
@@ -87,12 +91,19 @@ class AuthCache(Generic[V]):
         try:
             epoch = cast("bytes | None", self._redis.get(self._key))
             if epoch is None:  # never set, or lost with Redis's data: start a new one
-                self._redis.set(self._key, _fresh_epoch(), nx=True)
+                self._redis.set(self._key, fresh_epoch(), nx=True)
                 epoch = cast("bytes | None", self._redis.get(self._key))
         except redis.RedisError:
             self.clear()
             return None
+        return self.adopt(epoch)
+
+    def adopt(self, epoch: bytes | None) -> bytes | None:
+        """Run this request under `epoch` as read from Redis (elsewhere, e.g. in the rate
+        limit's round trip): a new epoch drops every entry; None (not read) disables the cache
+        for this request."""
         if epoch is None:
+            self.clear()
             return None
         with self._lock:
             if epoch != self._epoch:
@@ -137,7 +148,7 @@ class AuthCache(Generic[V]):
         self.clear()
         for attempt in (1, 2):
             try:
-                self._redis.set(self._key, _fresh_epoch())
+                self._redis.set(self._key, fresh_epoch())
                 return
             except redis.RedisError as error:
                 if attempt == 2:
@@ -149,7 +160,7 @@ class AuthCache(Generic[V]):
                     )
 
 
-def _fresh_epoch() -> str:
+def fresh_epoch() -> str:
     return secrets.token_hex(16)
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import schema
-from app.extensions import limiter
+from app.services import budgets
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,7 @@ def _database() -> tuple[bool, str | None]:
 def _rate_limit_storage() -> str:
     if str(current_app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         return MEMORY
-    try:
-        alive = bool(limiter.storage.check())
-    except Exception:  # noqa: BLE001 - any storage failure means "not reachable"
-        alive = False
+    alive = budgets.current().answers()
     if not alive:
         log.warning("readiness: rate-limit storage unreachable, failing open to process memory")
     return OK if alive else FALLBACK

@@ -38,7 +38,7 @@ def test_service_fails_open_while_redis_is_down_and_recovers(
             assert ready.status_code == 200 and ready.json()["status"] == "degraded"
             assert "unreachable" in ready.json()["rateLimitStorage"]
             log = server.log_text()
-            assert "Rate limit storage unreachable - falling back to in-memory storage" in log
+            assert "counting in this process's memory, trying Redis again in 1 s" in log
             assert "rate-limit storage unreachable" in log
 
     with private_redis(tmp_path / "redis", port=redis_server.port) as back:
