@@ -10,8 +10,10 @@ when it answers (as in production; `--memory-limits` keeps them in process memor
 budget too large to run out. Then wrk (Debian package `wrk`) drives, in alternating rounds:
 
 * `GET /health`      - public: no token read, no database query, no rate-limit counter;
-* `GET /auth/check`  - the same plus authentication: SHA-256, one indexed lookup, the user,
-                       the PATs-enabled setting, the last-used check and the Redis counter.
+* `GET /auth/check`  - the same plus authentication: the checksum, SHA-256, the process's
+                       auth cache and one Redis round trip (the budget's count, its window
+                       and the auth epoch in one script); the first request of each worker
+                       also makes the indexed lookup with the user and the PATs setting.
 
 The token reaches wrk through a Lua script reading it from the environment, never on a
 command line, in a URL or in the output. Every round must answer only 2xx (wrk's "Non-2xx"
