@@ -9,7 +9,6 @@ answered here too, before any command runs.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -153,6 +152,8 @@ def _guarded(prog: str, command: Callable[[], int]) -> int:
 
 
 def _load(name: str) -> Callable[[list[str]], int]:
+    import importlib
+
     entry = COMMANDS[name]
     try:
         module = importlib.import_module(entry.module)
