@@ -14,13 +14,14 @@ the repository settings git is told to ignore.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, Any
 
 from scanner.errors import EXIT_ERROR, OiError
 
+TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Sequence
+    from typing import IO, Any
 
 # Settings of the scanned repository that would make git run a program of its choosing: a
 # repository under scan is untrusted, so git is told to ignore them.

@@ -6,14 +6,16 @@ through `scanner.gitspawn`: a tree scan imports neither `pathlib` nor `subproces
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
-from collections.abc import Iterator
 
 from scanner import gitspawn
-from scanner.detect import WINDOW
-from scanner.sources import Item, SourceError, prefilter
+
+TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scanner.sources import Item
 
 LIST = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
 
@@ -29,6 +31,8 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
     roots = [_spelled(path) for path in paths]
     missing = [root for root in roots if not os.path.exists(root)]
     if missing:
+        from scanner.sources import SourceError
+
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
     first = _repository(roots[0]) if respect_ignore and os.path.isdir(roots[0]) else None
     return _items(roots, first, respect_ignore, warnings)
@@ -37,15 +41,22 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
 def _items(
     roots: list[str], first: _Listing | None, respect_ignore: bool, warnings: list[str]
 ) -> Iterator[Item]:
-    for file, may_hold in _files(roots, first, respect_ignore, warnings):
+    from scanner.sources import Item
+
+    for file, shown, may_hold in _files(roots, first, respect_ignore, warnings):
         if may_hold:
-            yield from read_file(file, _display(file), warnings)
+            yield from read_file(file, shown, warnings)
         else:  # git grep found no prefix in it: counted as scanned, never opened
-            yield Item(_display(file), b"")
+            yield Item(shown, b"")
 
 
 def read_file(file: str, shown: str, warnings: list[str]) -> Iterator[Item]:
     """One file's content, window by window; a file that cannot be opened is a warning."""
+    import functools
+
+    from scanner.detect import WINDOW
+    from scanner.sources import Item
+
     try:
         handle = open(file, "rb")  # noqa: SIM115 - closed below, once its windows are read
     except OSError as error:
@@ -59,20 +70,24 @@ def read_file(file: str, shown: str, warnings: list[str]) -> Iterator[Item]:
 
 def _files(
     roots: list[str], first: _Listing | None, respect_ignore: bool, warnings: list[str]
-) -> Iterator[tuple[str, bool]]:
-    """Each file to scan, and whether it may hold a token (False: git grep found no prefix)."""
+) -> Iterator[tuple[str, str, bool]]:
+    """Each file to scan, as shown, and whether it may hold a token (False: git grep found no
+    prefix in it)."""
     for index, root in enumerate(roots):
         if os.path.isfile(root):
             if not respect_ignore or os.path.islink(root) or _listed(root):
-                yield root, True
+                yield root, _display(root), True
             continue
         listing = first if index == 0 else _repository(root) if respect_ignore else None
-        files = listing.files() if listing is not None else None
-        if files is None:
-            yield from ((path, True) for path in _walk(root, warnings))
+        names = listing.names() if listing is not None else None
+        if listing is None or names is None:
+            yield from ((path, _display(path), True) for path in _walk(root, warnings))
             continue
-        holding = listing.holding() if listing is not None else None
-        for path in files:
+        holding = listing.holding()
+        below = listing.base.rstrip(os.sep) + os.sep
+        shown_below = _shown_below(listing.base)
+        for name in names:
+            path = below + name
             try:
                 mode = os.lstat(path).st_mode  # one stat, not one for "link?" and one for "file?"
             except OSError:
@@ -80,7 +95,8 @@ def _files(
             if stat.S_ISLNK(mode):
                 _note_link(path, root, warnings)
             elif stat.S_ISREG(mode):
-                yield path, holding is None or path in holding
+                shown = _display(path) if shown_below is None else shown_below + name
+                yield path, shown, holding is None or name in holding
 
 
 class _Listing:
@@ -89,11 +105,14 @@ class _Listing:
 
     def __init__(self, root: str) -> None:
         self.base = os.path.realpath(root)
-        self._search = prefilter.start(self.base)
         self._process = gitspawn.Git(LIST, cwd=self.base)
+        from scanner.sources import prefilter  # the registry loads while git lists the files
 
-    def files(self) -> list[str] | None:
-        """The files, in pathlib's order; None when the directory is in no work tree."""
+        self._search = prefilter.start(self.base)
+
+    def names(self) -> list[str] | None:
+        """The files' names under `base`, in pathlib's order; None when `base` is in no work
+        tree."""
         out, err = self._process.communicate()
         if self._process.returncode != 0:
             self.holding()
@@ -102,7 +121,7 @@ class _Listing:
             lines = err.decode("utf-8", "replace").strip().splitlines()
             raise gitspawn.GitError(lines[-1] if lines else "git ls-files failed")
         names = set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))
-        return [os.path.join(self.base, name) for name in sorted(names, key=_parts)]
+        return sorted(names, key=_parts)
 
     def holding(self) -> set[str] | None:
         return self._search.holding() if self._search is not None else None
@@ -181,6 +200,19 @@ def _note_link(link: str, root: str, warnings: list[str]) -> None:
 def _below(path: str, base: str) -> bool:
     """`path` is `base` or inside it (by name, as `PurePath.is_relative_to`)."""
     return path == base or path.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _shown_below(base: str) -> str | None:
+    """How `_display` shows every file below the absolute, normalized `base` when `base` is
+    the current directory or inside it: this prefix and their names; else None (ask it)."""
+    if os.sep != "/":
+        return None
+    here = os.path.abspath(os.getcwd())
+    if base == here:
+        return ""
+    if _below(base, here):
+        return base[len(here.rstrip(os.sep)) + 1 :] + "/"
+    return None
 
 
 def _display(path: str) -> str:

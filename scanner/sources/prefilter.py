@@ -14,8 +14,6 @@ send it into submodules, which no listing holds (`--no-recurse-submodules`).
 
 from __future__ import annotations
 
-import os
-
 from scanner import formats, gitspawn
 
 
@@ -36,18 +34,17 @@ class PrefixSearch:
     def __init__(self, root: str) -> None:
         command = ["-c", "grep.fallbackToNoIndex=false", "grep", "--no-color", "--no-full-name"]
         command += ["--no-recurse-submodules", "-l", "-z", "-a", "--untracked", "--no-textconv"]
-        self._root = root
         self._process = gitspawn.Git(
             [*command, "-P", "-e", _pattern()], cwd=root, extra_env={"LC_ALL": "C"}
         )
 
     def holding(self) -> set[str] | None:
-        """The files that hold a prefix (under `root`), or None when git could not tell."""
+        """The names (relative to `root`) of the files that hold a prefix, or None when git
+        could not tell."""
         out, err = self._process.communicate()
         if self._process.returncode not in (0, 1) or err.strip():
             return None
-        names = out.decode("utf-8", "surrogateescape").split("\0")
-        return {os.path.join(self._root, name) for name in names if name}
+        return set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))
 
 
 def start(root: str) -> PrefixSearch | None:

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from scanner.errors import UsageError
-from scanner.findings import Finding
-from scanner.report import Summary
-from scanner.sources import Item, SourceError
 
+# typing.TYPE_CHECKING without importing typing, which the hooks' path does late (mypy reads
+# this the same).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
+
+    from scanner.findings import Finding
+    from scanner.report import Summary
+    from scanner.sources import Item
+
+# On the hooks' path the git processes start before the rest of the scanner is imported (the
+# registry, detection, the report): they run while it loads. So the modules above are imported
+# where they are used, and this module's own imports stay light.
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 EXIT_CODES = """exit codes:
@@ -113,12 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pre_receive:
         return _pre_receive(args)
     warnings: list[str] = []
-    summary = Summary(source=_source_name(args), warnings=warnings)
     items, locate = _items(args, warnings)
+    from scanner.report import Summary
+
+    summary = Summary(source=_source_name(args), warnings=warnings)
     findings = _detect(_with_progress(items, args), summary)
     findings = locate(findings)
     _warn(warnings)
     if summary.scanned == 0 and any("missing" in warning for warning in warnings):
+        from scanner.sources import SourceError
+
         raise SourceError("nothing could be read")
     if args.update_baseline:
         from scanner import baseline
@@ -197,11 +208,14 @@ def _unchanged(findings: list[Finding]) -> list[Finding]:
 
 
 def _detect(items: Iterator[Item], summary: Summary) -> list[Finding]:
-    from scanner import detect  # after the git processes start: they run while it compiles
+    from scanner import detect
+    from scanner.findings import Finding
 
     findings = []
     for item in items:
         summary.scanned += 1
+        if not item.data and item.rest is None:
+            continue  # empty, or (a tree scan) a file git grep found no prefix in
         matches = (
             detect.find_tokens(item.data)
             if item.rest is None
@@ -359,6 +373,7 @@ def _pre_receive(args: argparse.Namespace) -> int:
 def _judge_push(args: argparse.Namespace, baseline: Path | None) -> int:
     from pathlib import Path
 
+    from scanner.report import Summary
     from scanner.sources import push
     from scanner.sources.history import HistoryScan
 
