@@ -1,6 +1,6 @@
 """The two short paths, `oi scan --staged` (every commit) and `oi scan PATH`, start git with
 `os.posix_spawn` and load only what they use: no argparse, subprocess, pathlib or threading,
-and on the staged path git starts before the registry and detection are imported. What they
+and on the staged path git starts before `re`, `typing`, the registry and detection load. What they
 find, print and exit with is what the scanner finds everywhere else; where the platform has no
 `posix_spawn` the same scan runs through `subprocess`."""
 
@@ -80,8 +80,8 @@ def test_the_short_paths_load_neither_argparse_nor_subprocess_nor_pathlib(
 
 
 def test_the_staged_path_starts_git_before_the_registry_is_imported(git_repo: GitRepo) -> None:
-    """Both git processes (the diff, the cat-file that reads it) run while the registry,
-    detection and the report load."""
+    """Both git processes (the diff, the cat-file that reads it) run while `re`, `typing`, the
+    registry, detection and the report load."""
     a_change(git_repo)
     result = probe(
         git_repo,
@@ -90,7 +90,8 @@ def test_the_staged_path_starts_git_before_the_registry_is_imported(git_repo: Gi
         started = []
         spawn = os.posix_spawnp
         def spy(path, argv, *args, **kwargs):
-            loaded = [name for name in ("scanner.formats", "scanner.detect") if name in sys.modules]
+            heavy = ("re", "typing", "scanner.formats", "scanner.detect")
+            loaded = [name for name in heavy if name in sys.modules]
             started.append([argv[-1], loaded])
             return spawn(path, argv, *args, **kwargs)
         os.posix_spawnp = spy
