@@ -7,8 +7,6 @@ into a line on stderr and that code; nothing else prints an error or picks an ex
 
 from __future__ import annotations
 
-from scanner import formats
-
 EXIT_FAILED = 1  # the answer is no: refused, invalid, unreachable, findings
 EXIT_ERROR = 2  # the command could not run: usage, a repository or file it cannot read
 
@@ -20,6 +18,8 @@ class OiError(Exception):
     label = "error"
 
     def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        from scanner import formats  # here: the hooks' path starts git before it loads
+
         self.message = formats.redact_text(message)
         super().__init__(self.message)
         if exit_code is not None:

@@ -1,8 +1,12 @@
-"""All git access goes through here: plain `git` subprocesses, no GitPython on this path."""
+"""All git access goes through here: plain `git` subprocesses, no GitPython on this path.
+
+The short paths (the pre-commit hook's staged scan, a tree scan) start theirs through
+`scanner.gitspawn` instead, which needs no `subprocess`; `GIT`, the environment and `GitError`
+are defined there, once for both.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
@@ -10,24 +14,13 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from scanner.detect import WINDOW
-from scanner.errors import EXIT_ERROR, OiError
+from scanner.gitspawn import GIT, GitError
+from scanner.gitspawn import env as _env
+
+__all__ = ["GIT", "GitError"]
 
 ZERO_SHA = "0" * 40
-# Settings of the scanned repository that would make git run a program of its choosing: a
-# repository under scan is untrusted, so git is told to ignore them.
-GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 READ_CHUNK = 1 << 20
-
-
-class GitError(OiError):
-    """git failed in a way the user can act on (not a repository, bad revision...)."""
-
-    exit_code = EXIT_ERROR
-
-
-def _env() -> dict[str, str]:
-    # Never fetch a missing object from a promisor remote in the middle of a scan.
-    return {**os.environ, "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0"}
 
 
 def run(*args: str, cwd: Path | None = None) -> str:
@@ -78,58 +71,6 @@ def config_value(key: str, cwd: Path, *, kind: str) -> str | None:
 
 def is_shallow(cwd: Path | None = None) -> bool:
     return run("rev-parse", "--is-shallow-repository", cwd=cwd).strip() == "true"
-
-
-def tracked_and_untracked(paths: list[Path], cwd: Path) -> list[Path]:
-    """Files under `paths` that git would not ignore (cached + untracked, .gitignore applied)."""
-    out = run(
-        "ls-files",
-        "-z",
-        "--cached",
-        "--others",
-        "--exclude-standard",
-        "--",
-        *[str(path) for path in paths],
-        cwd=cwd,
-    )
-    return sorted({cwd / name for name in out.split("\0") if name})
-
-
-class StagedBlob(NamedTuple):
-    path: str
-    new_blob: str
-    old_blob: str | None
-
-
-def staged_blobs(cwd: Path) -> list[StagedBlob]:
-    """Blobs the next commit adds or changes, with what HEAD held at the same path."""
-    try:  # one git process per commit on the pre-commit path: no separate HEAD check
-        out = run(
-            "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AM", "HEAD", cwd=cwd
-        )
-    except GitError:
-        return _index_blobs(cwd)  # no commit yet (HEAD unborn): everything in the index is new
-    fields = out.split("\0")
-    blobs = []
-    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        if not meta:
-            continue
-        _old_mode, new_mode, old_sha, new_sha, _status = meta[1:].split(" ")
-        if new_mode.startswith("160"):  # a submodule, not a blob
-            continue
-        blobs.append(StagedBlob(path, new_sha, None if old_sha == ZERO_SHA else old_sha))
-    return blobs
-
-
-def _index_blobs(cwd: Path) -> list[StagedBlob]:
-    out = run("ls-files", "--stage", "-z", cwd=cwd)
-    blobs = []
-    for entry in filter(None, out.split("\0")):
-        meta, path = entry.split("\t", 1)
-        mode, sha, _stage = meta.split(" ")
-        if not mode.startswith("160"):
-            blobs.append(StagedBlob(path, sha, None))
-    return blobs
 
 
 def stash_commits(cwd: Path) -> list[str]:

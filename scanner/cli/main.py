@@ -9,27 +9,36 @@ answered here too, before any command runs.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
 
 from scanner.errors import EXIT_ERROR, EXIT_FAILED, OiError
+
+# typing.TYPE_CHECKING without importing typing, which the hooks' path does late (mypy reads
+# this the same).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 INTERRUPTED = "interrupted"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: `oi scan ... | head` ends quietly, as git does
 
 
-class Command(NamedTuple):
+class Command:
     """One entry of the table: a click command, or an argparse `main(argv)` whose module also
-    defines `build_parser()` (for its help and its completion)."""
+    defines `build_parser()` (for its help and its completion). A plain class, not a
+    NamedTuple: `oi scan --staged` starts its git processes before `typing` is imported."""
 
-    module: str
-    attribute: str
-    help: str
-    uses_click: bool = True
+    __slots__ = ("attribute", "help", "module", "uses_click")
+
+    def __init__(self, module: str, attribute: str, help: str, uses_click: bool = True) -> None:
+        self.module, self.attribute, self.help = module, attribute, help
+        self.uses_click = uses_click
+
+    def __repr__(self) -> str:
+        return f"Command({self.module!r}, {self.attribute!r})"
 
 
 COMMANDS: dict[str, Command] = {
@@ -153,6 +162,8 @@ def _guarded(prog: str, command: Callable[[], int]) -> int:
 
 
 def _load(name: str) -> Callable[[list[str]], int]:
+    import importlib
+
     entry = COMMANDS[name]
     try:
         module = importlib.import_module(entry.module)

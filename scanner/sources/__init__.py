@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import NamedTuple
-
 from scanner.errors import EXIT_ERROR, OiError
 
+TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-class Item(NamedTuple):
+
+class Item:
     """Bytes to scan and where they live; `blob` is set for content read from git.
 
     For content larger than `scanner.detect.WINDOW`, `data` is its first window and `rest`
     yields the others, read as the scan goes: consume (or drain) it before the next item.
+    A slotted class, not a NamedTuple: the staged scan starts git before `typing` loads.
     """
 
-    path: str
-    data: bytes
-    blob: str | None = None
-    rest: Iterator[bytes] | None = None
+    __slots__ = ("blob", "data", "path", "rest")
+
+    def __init__(
+        self,
+        path: str,
+        data: bytes,
+        blob: str | None = None,
+        rest: Iterator[bytes] | None = None,
+    ) -> None:
+        self.path, self.data, self.blob, self.rest = path, data, blob, rest
+
+    def __repr__(self) -> str:
+        return f"Item({self.path!r}, {len(self.data)} bytes)"
 
 
 class SourceError(OiError):

@@ -1,38 +1,64 @@
-"""The working tree: paths and directories, honouring .gitignore inside a repository."""
+"""The working tree: paths and directories, honouring .gitignore inside a repository.
+
+Paths are plain strings, spelled as `pathlib` spells them (`./a//b/` is `a/b`), and git runs
+through `scanner.gitspawn`: a tree scan imports neither `pathlib` nor `subprocess`.
+"""
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
-from collections.abc import Iterator
-from pathlib import Path
 
-from scanner import git
-from scanner.detect import WINDOW
-from scanner.sources import Item, SourceError, prefilter
+from scanner import gitspawn
+
+TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scanner.sources import Item
+
+LIST = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
 
 
 def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -> Iterator[Item]:
     """Every regular file under `paths`. A symbolic link inside the tree is never followed (a
     tracked link can point anywhere, such as the scanning user's own profile); one pointing out
     of the scanned tree is reported as a warning. A path named on the command line is read even
-    when it is a link: the user chose it."""
-    roots = [Path(path) for path in paths]
-    missing = [str(root) for root in roots if not root.exists()]
+    when it is a link: the user chose it.
+
+    In a repository, the git processes that list the files and find the ones that may hold a
+    token start now, before the first item is asked for."""
+    roots = [_spelled(path) for path in paths]
+    missing = [root for root in roots if not os.path.exists(root)]
     if missing:
+        from scanner.sources import SourceError
+
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
-    for file, may_hold in _files(roots, respect_ignore, warnings):
+    first = _repository(roots[0]) if respect_ignore and os.path.isdir(roots[0]) else None
+    return _items(roots, first, respect_ignore, warnings)
+
+
+def _items(
+    roots: list[str], first: _Listing | None, respect_ignore: bool, warnings: list[str]
+) -> Iterator[Item]:
+    from scanner.sources import Item
+
+    for file, shown, may_hold in _files(roots, first, respect_ignore, warnings):
         if may_hold:
-            yield from read_file(file, _display(file), warnings)
+            yield from read_file(file, shown, warnings)
         else:  # git grep found no prefix in it: counted as scanned, never opened
-            yield Item(_display(file), b"")
+            yield Item(shown, b"")
 
 
-def read_file(file: Path, shown: str, warnings: list[str]) -> Iterator[Item]:
+def read_file(file: str, shown: str, warnings: list[str]) -> Iterator[Item]:
     """One file's content, window by window; a file that cannot be opened is a warning."""
+    import functools
+
+    from scanner.detect import WINDOW
+    from scanner.sources import Item
+
     try:
-        handle = file.open("rb")
+        handle = open(file, "rb")  # noqa: SIM115 - closed below, once its windows are read
     except OSError as error:
         warnings.append(f"cannot read {shown}: {error.strerror}")
         return
@@ -43,41 +69,101 @@ def read_file(file: Path, shown: str, warnings: list[str]) -> Iterator[Item]:
 
 
 def _files(
-    roots: list[Path], respect_ignore: bool, warnings: list[str]
-) -> Iterator[tuple[Path, bool]]:
-    """Each file to scan, and whether it may hold a token (False: git grep found no prefix)."""
-    for root in roots:
-        top = git.toplevel(root if root.is_dir() else root.parent) if respect_ignore else None
-        if root.is_file():
-            if top is None or root.is_symlink() or _listed(root, top):
-                yield root, True
-        elif top is not None:
-            yield from _repository_files(root, top, warnings)
-        else:
-            yield from ((path, True) for path in _walk(root, warnings))
+    roots: list[str], first: _Listing | None, respect_ignore: bool, warnings: list[str]
+) -> Iterator[tuple[str, str, bool]]:
+    """Each file to scan, as shown, and whether it may hold a token (False: git grep found no
+    prefix in it)."""
+    for index, root in enumerate(roots):
+        if os.path.isfile(root):
+            if not respect_ignore or os.path.islink(root) or _listed(root):
+                yield root, _display(root), True
+            continue
+        listing = first if index == 0 else _repository(root) if respect_ignore else None
+        names = listing.names() if listing is not None else None
+        if listing is None or names is None:
+            yield from ((path, _display(path), True) for path in _walk(root, warnings))
+            continue
+        holding = listing.holding()
+        below = listing.base.rstrip(os.sep) + os.sep
+        shown_below = _shown_below(listing.base)
+        for name in names:
+            path = below + name
+            try:
+                mode = os.lstat(path).st_mode  # one stat, not one for "link?" and one for "file?"
+            except OSError:
+                continue  # listed by git, gone from the work tree
+            if stat.S_ISLNK(mode):
+                _note_link(path, root, warnings)
+            elif stat.S_ISREG(mode):
+                shown = _display(path) if shown_below is None else shown_below + name
+                yield path, shown, holding is None or name in holding
 
 
-def _repository_files(root: Path, top: Path, warnings: list[str]) -> Iterator[tuple[Path, bool]]:
-    """What git lists under `root`, .gitignore applied; git grep narrows what is read."""
-    search = prefilter.start(root.resolve(), top)
-    listed = git.tracked_and_untracked([root.resolve()], top)
-    holding = search.holding() if search is not None else None
-    for path in listed:
-        try:
-            mode = os.lstat(path).st_mode  # one stat, not one for "link?" and one for "file?"
-        except OSError:
-            continue  # listed by git, gone from the work tree
-        if stat.S_ISLNK(mode):
-            _note_link(path, root, warnings)
-        elif stat.S_ISREG(mode):
-            yield path, holding is None or path in holding
+class _Listing:
+    """What git lists under a directory (.gitignore applied), and what git grep says may hold
+    a token there: both git processes run side by side, started when this is made."""
+
+    def __init__(self, root: str) -> None:
+        self.base = os.path.realpath(root)
+        self._process = gitspawn.Git(LIST, cwd=self.base)
+        from scanner.sources import prefilter  # the registry loads while git lists the files
+
+        self._search = prefilter.start(self.base)
+
+    def names(self) -> list[str] | None:
+        """The files' names under `base`, in pathlib's order; None when `base` is in no work
+        tree."""
+        out, err = self._process.communicate()
+        if self._process.returncode != 0:
+            self.holding()
+            if not _in_work_tree(self.base):
+                return None
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            raise gitspawn.GitError(lines[-1] if lines else "git ls-files failed")
+        names = set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))
+        return sorted(names, key=_parts)
+
+    def holding(self) -> set[str] | None:
+        return self._search.holding() if self._search is not None else None
 
 
-def _listed(file: Path, top: Path) -> bool:
-    return any(True for _ in git.tracked_and_untracked([file.resolve()], top))
+def _repository(root: str) -> _Listing | None:
+    try:
+        return _Listing(root)
+    except OSError:  # no git at all: the tree is walked
+        return None
 
 
-def _walk(root: Path, warnings: list[str]) -> Iterator[Path]:
+def _parts(name: str) -> list[str]:
+    """The order `pathlib` sorts paths in: part by part, not character by character."""
+    return name.split("/")
+
+
+def _listed(file: str) -> bool:
+    """A named file is scanned unless git ignores it; outside a work tree it always is."""
+    base = os.path.realpath(os.path.dirname(file) or ".")
+    try:
+        process = gitspawn.Git([*LIST, "--", os.path.join(base, os.path.basename(file))], cwd=base)
+    except OSError:
+        return True
+    out, err = process.communicate()
+    if process.returncode == 0:
+        return out != b""
+    if not _in_work_tree(base):
+        return True
+    lines = err.decode("utf-8", "replace").strip().splitlines()
+    raise gitspawn.GitError(lines[-1] if lines else "git ls-files failed")
+
+
+def _in_work_tree(directory: str) -> bool:
+    try:
+        gitspawn.run("rev-parse", "--show-toplevel", cwd=directory)
+    except (gitspawn.GitError, OSError):
+        return False
+    return True
+
+
+def _walk(root: str, warnings: list[str]) -> Iterator[str]:
     """Files top-down in name order, with a stack instead of recursion: a tree thousands of
     directories deep is walked like any other."""
     pending = [root]
@@ -89,39 +175,66 @@ def _walk(root: Path, warnings: list[str]) -> Iterator[Path]:
         except OSError as error:
             warnings.append(f"cannot read {_display(directory)}: {error.strerror}")
             continue
-        below: list[Path] = []
+        below: list[str] = []
         for entry in entries:
-            path = Path(entry.path)
             if entry.is_symlink():
-                _note_link(path, root, warnings)
+                _note_link(entry.path, root, warnings)
             elif entry.is_dir(follow_symlinks=False):
                 if entry.name != ".git":
-                    below.append(path)
+                    below.append(entry.path)
             elif entry.is_file(follow_symlinks=False):
-                yield path
+                yield entry.path
         pending.extend(reversed(below))
 
 
-def _note_link(link: Path, root: Path, warnings: list[str]) -> None:
+def _note_link(link: str, root: str, warnings: list[str]) -> None:
     """A link out of the scanned tree is worth a word; one inside it points at a file the scan
     reads anyway."""
-    target = link.resolve()
-    base = (root if root.is_dir() else root.parent).resolve()
-    if not target.is_relative_to(base):
+    target = os.path.realpath(link)
+    base = os.path.realpath(root if os.path.isdir(root) else os.path.dirname(root) or ".")
+    if not _below(target, base):
         shown = _display(link)
         warnings.append(f"{shown} is a symbolic link out of the scanned tree: not followed")
 
 
-def _display(path: Path) -> str:
+def _below(path: str, base: str) -> bool:
+    """`path` is `base` or inside it (by name, as `PurePath.is_relative_to`)."""
+    return path == base or path.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _shown_below(base: str) -> str | None:
+    """How `_display` shows every file below the absolute, normalized `base` when `base` is
+    the current directory or inside it: this prefix and their names; else None (ask it)."""
+    if os.sep != "/":
+        return None
+    here = os.path.abspath(os.getcwd())
+    if base == here:
+        return ""
+    if _below(base, here):
+        return base[len(here.rstrip(os.sep)) + 1 :] + "/"
+    return None
+
+
+def _display(path: str) -> str:
     """A path relative to the current directory when it is below it, with forward slashes.
     Never resolved: a link is shown as the link, not as where it points."""
     here = os.path.abspath(os.getcwd())
     plain = os.path.abspath(path)
-    if plain.startswith(here + os.sep):  # the usual case, without building Paths
-        return plain[len(here) + 1 :].replace(os.sep, "/")
-    absolute = Path(plain)
-    try:
-        shown = absolute.relative_to(os.path.abspath(os.getcwd()))
-    except ValueError:
-        shown = path
-    return shown.as_posix()
+    if plain == here:
+        return "."
+    if _below(plain, here):
+        return plain[len(here.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+    return path.replace(os.sep, "/")
+
+
+def _spelled(path: str) -> str:
+    """`path` as `str(pathlib.PurePath(path))` spells it: repeated slashes and `.` parts
+    dropped, `""` is `.`, and (POSIX) exactly two leading slashes kept."""
+    if os.sep != "/":
+        from pathlib import PurePath
+
+        return str(PurePath(path))
+    rest = path.lstrip("/")
+    root = {0: "", 2: "//"}.get(len(path) - len(rest), "/")
+    parts = [part for part in rest.split("/") if part and part != "."]
+    return root + "/".join(parts) if root or parts else "."

@@ -8,14 +8,13 @@ matched in every file, binary ones included (`-a`), so neither git's binary gues
 cannot hold a token in any reading `scanner.detect` makes. It needs git's Perl-compatible
 regexes (`-P`: a NUL can be written only there); when git lacks them, or says anything at all
 on stderr (an unreadable file, say), the answer is "unknown" and every file is read as before.
+The scanned repository's settings cannot change the names git prints (`--no-full-name`) nor
+send it into submodules, which no listing holds (`--no-recurse-submodules`).
 """
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
-from scanner import formats, git
+from scanner import formats, gitspawn
 
 
 def _pattern() -> str:
@@ -29,32 +28,27 @@ def _pattern() -> str:
 
 
 class PrefixSearch:
-    """A `git grep` started now over `root`; `holding()` waits for it. Started before the
-    file listing, it runs beside it."""
+    """A `git grep` started now in the directory `root`; `holding()` waits for it. Started
+    before the file listing, it runs beside it."""
 
-    def __init__(self, root: Path, top: Path) -> None:
-        command = [*git.GIT, "-c", "grep.fallbackToNoIndex=false", "grep", "--no-color"]
-        command += ["-l", "-z", "-a", "--untracked", "--no-textconv", "-P", "-e", _pattern()]
-        self._top = top
-        self._process = subprocess.Popen(
-            [*command, "--", str(root)],
-            cwd=top,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**git._env(), "LC_ALL": "C"},
+    def __init__(self, root: str) -> None:
+        command = ["-c", "grep.fallbackToNoIndex=false", "grep", "--no-color", "--no-full-name"]
+        command += ["--no-recurse-submodules", "-l", "-z", "-a", "--untracked", "--no-textconv"]
+        self._process = gitspawn.Git(
+            [*command, "-P", "-e", _pattern()], cwd=root, extra_env={"LC_ALL": "C"}
         )
 
-    def holding(self) -> set[Path] | None:
-        """The files that hold a prefix, or None when git could not tell."""
+    def holding(self) -> set[str] | None:
+        """The names (relative to `root`) of the files that hold a prefix, or None when git
+        could not tell."""
         out, err = self._process.communicate()
         if self._process.returncode not in (0, 1) or err.strip():
             return None
-        names = out.decode("utf-8", "surrogateescape").split("\0")
-        return {self._top / name for name in names if name}
+        return set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))
 
 
-def start(root: Path, top: Path) -> PrefixSearch | None:
+def start(root: str) -> PrefixSearch | None:
     try:
-        return PrefixSearch(root, top)
+        return PrefixSearch(root)
     except OSError:
         return None

@@ -1,6 +1,6 @@
-"""What the pre-commit hook's start-up path loads and runs: `oi scan --staged` parses its
-command line without argparse, loads only the text reporter, and still reads the whole index
-from any directory, with one error line outside a repository."""
+"""What the pre-commit hook's start-up path loads and runs: `oi scan --staged` (and a plain
+`oi scan PATH`) parses its command line without argparse, loads only the text reporter, and
+still reads the whole index from any directory, with one error line outside a repository."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scanner import formats
+from scanner.cli import quick_args
 from scanner.cli.commands.scan import build_parser
-from scanner.cli.hook_args import HookArguments
 from tests.scanner.conftest import GitRepo, expected, fingerprints, new_pat, scan, scan_json
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -24,14 +26,56 @@ NOT_ON_THE_HOOK_PATH = ("argparse", "shutil", "json", "scanner.report.json_repor
 NOT_ON_THE_HOOK_PATH += ("scanner.report.sarif", "scanner.cli.profiles", "scanner.baseline")
 
 
-@pytest.mark.parametrize("argv", [["--staged"], ["--staged", "a.py", "docs/b.md"]])
-def test_the_hooks_arguments_read_as_the_parser_reads_them(argv: list[str]) -> None:
-    """Every option of `oi scan` has the value argparse would give it (an option added later
-    with a default other than None or False fails here until HookArguments learns it)."""
-    parsed, fast = build_parser().parse_args(argv), HookArguments(argv[1:])
+def assert_read_alike(argv: list[str]) -> None:
+    """Every option of `oi scan` has the value argparse gives it (an option added later with a
+    default other than None or False fails here until quick_args learns it)."""
+    fast = quick_args.parse(argv)
+    assert fast is not None, argv
+    parsed = build_parser().parse_args(argv)
     for name, value in vars(parsed).items():
         ours = getattr(fast, name)
-        assert ours == value or (value in (None, False) and ours in (None, False)), name
+        assert ours == value or (value in (None, False) and ours in (None, False)), (argv, name)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--staged"], ["--staged", "a.py", "docs/b.md"], [], ["."], ["--no-verify", ".", "-"]],
+)
+def test_the_hooks_arguments_read_as_the_parser_reads_them(argv: list[str]) -> None:
+    assert_read_alike(argv)
+
+
+PATHS = st.text(st.sampled_from("ab.-/ =é"), max_size=6)
+
+
+@given(
+    flags=st.lists(st.sampled_from(sorted(quick_args.FLAGS)), max_size=4),
+    paths=st.lists(PATHS, max_size=3),
+)
+def test_any_command_line_read_quickly_reads_as_argparse_reads_it(
+    flags: list[str], paths: list[str]
+) -> None:
+    """Whatever the quick reader accepts, argparse reads to the same values; what it declines
+    (a repeated flag, an option among the paths, `--`...) argparse reads instead."""
+    argv = [*flags, *paths]
+    if quick_args.parse(argv) is not None:
+        assert_read_alike(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--staged", "--format", "json"],
+        ["--verify", "--no-verify"],
+        [".", "--no-verify"],
+        ["--", "-x"],
+        ["--stag"],
+        ["--staged=1"],
+        ["-x"],
+    ],
+)
+def test_other_command_lines_go_to_argparse(argv: list[str]) -> None:
+    assert quick_args.parse(argv) is None
 
 
 def test_the_text_staged_path_loads_no_other_reporter_nor_argparse(git_repo: GitRepo) -> None:

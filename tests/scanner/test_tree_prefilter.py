@@ -71,3 +71,17 @@ def test_a_subdirectory_scanned_from_inside_it(git_repo: GitRepo) -> None:
     assert rc == 1
     assert fingerprints(report["findings"]) == expected(token)
     assert report["summary"]["scanned"] == 1
+
+
+def test_the_repository_s_grep_settings_cannot_hide_a_file(git_repo: GitRepo) -> None:
+    """`grep.fullName` would name files from the top, matching none of those listed under the
+    scanned directory; `grep.patternType` would read the pattern another way."""
+    token = new_pat()
+    git_repo.git("config", "grep.fullName", "true")
+    git_repo.git("config", "grep.patternType", "fixed")
+    git_repo.commit_file("sub/deep/leak.txt", f"{token}\n")
+
+    rc, report = scan_json("--no-verify", ".", cwd=git_repo.path / "sub")
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(token)

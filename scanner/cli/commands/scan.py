@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from scanner import detect
 from scanner.errors import UsageError
-from scanner.findings import Finding
-from scanner.report import Summary
-from scanner.sources import Item, SourceError
 
+# typing.TYPE_CHECKING without importing typing, which the hooks' path does late (mypy reads
+# this the same).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+    from scanner.findings import Finding
+    from scanner.report import Summary
+    from scanner.sources import Item
+
+# On the hooks' path the git processes start before the rest of the scanner is imported (the
+# registry, detection, the report): they run while it loads. So the modules above are imported
+# where they are used, and this module's own imports stay light.
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 EXIT_CODES = """exit codes:
@@ -36,6 +42,7 @@ NO_LONGER_WORK = frozenset({"revoked", "expired", "revoked_now", "revoked_meanwh
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
+    from pathlib import Path
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
@@ -108,17 +115,21 @@ def service_url(value: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[2:] if argv is None else argv)
-    args = _hook_arguments(argv) or build_parser().parse_args(argv)
+    args = _quick_arguments(argv) or build_parser().parse_args(argv)
     _check_usage(args)
     if args.pre_receive:
         return _pre_receive(args)
     warnings: list[str] = []
-    summary = Summary(source=_source_name(args), warnings=warnings)
     items, locate = _items(args, warnings)
+    from scanner.report import Summary
+
+    summary = Summary(source=_source_name(args), warnings=warnings)
     findings = _detect(_with_progress(items, args), summary)
     findings = locate(findings)
     _warn(warnings)
     if summary.scanned == 0 and any("missing" in warning for warning in warnings):
+        from scanner.sources import SourceError
+
         raise SourceError("nothing could be read")
     if args.update_baseline:
         from scanner import baseline
@@ -138,14 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS
 
 
-def _hook_arguments(argv: list[str]) -> argparse.Namespace | None:
-    """What the hooks run, `--staged` and the files pre-commit passes, parsed without argparse
-    (its import and set-up are a tenth of a commit's wait); anything else goes to argparse."""
-    if argv[:1] != ["--staged"] or any(arg.startswith("-") for arg in argv[1:]):
-        return None
-    from scanner.cli.hook_args import HookArguments
+def _quick_arguments(argv: list[str]) -> argparse.Namespace | None:
+    """What the hooks run (`--staged` and the files pre-commit passes) and a plain tree scan,
+    parsed without argparse (its import and set-up are a fifth of a commit's wait); anything
+    else goes to argparse."""
+    from scanner.cli import quick_args
 
-    return HookArguments(argv[1:])  # type: ignore[return-value]
+    return quick_args.parse(argv)  # type: ignore[return-value]
 
 
 def _check_usage(args: argparse.Namespace) -> None:
@@ -170,6 +180,8 @@ def _source_name(args: argparse.Namespace) -> str:
 def _items(args: argparse.Namespace, warnings: list[str]):  # type: ignore[no-untyped-def]
     """The items to scan, and how to place findings afterwards (history names commits)."""
     if args.history:
+        from pathlib import Path
+
         from scanner.sources.history import HistoryScan
 
         ranges = [f"{args.since}..HEAD"] if args.since else list(args.targets)
@@ -179,8 +191,8 @@ def _items(args: argparse.Namespace, warnings: list[str]):  # type: ignore[no-un
         from scanner.sources import staged
 
         if args.targets:  # the files the pre-commit framework passes
-            return staged.read_named(Path.cwd(), args.targets, warnings), _unchanged
-        return staged.read_index(Path.cwd(), warnings), _unchanged
+            return staged.read_named(os.getcwd(), args.targets, warnings), _unchanged
+        return staged.read_index(os.getcwd(), warnings), _unchanged
     if args.targets == ["-"]:
         from scanner.sources.stdin import read_stdin
 
@@ -196,9 +208,14 @@ def _unchanged(findings: list[Finding]) -> list[Finding]:
 
 
 def _detect(items: Iterator[Item], summary: Summary) -> list[Finding]:
+    from scanner import detect
+    from scanner.findings import Finding
+
     findings = []
     for item in items:
         summary.scanned += 1
+        if not item.data and item.rest is None:
+            continue  # empty, or (a tree scan) a file git grep found no prefix in
         matches = (
             detect.find_tokens(item.data)
             if item.rest is None
@@ -266,6 +283,8 @@ def _verification(args: argparse.Namespace, findings: list[Finding], summary: Su
         verify.verify(findings, app_url)
         summary.verified = True
         if args.revoke:
+            from pathlib import Path
+
             verify.revoke_live(findings, app_url, _source(args), Path.cwd())
     except verify.ServiceError as error:
         if not summary.verified:
@@ -282,14 +301,14 @@ def _source(args: argparse.Namespace) -> str:
     return "ci" if os.environ.get("CI") else "cli"
 
 
-REPORT_WRITERS = {"text": "text", "json": "json_report", "sarif": "sarif"}
-
-
 def _report(findings: list[Finding], summary: Summary, args: argparse.Namespace) -> None:
     """Only the chosen writer is imported: every commit pays for what `--staged` loads."""
-    import importlib
-
-    writer = importlib.import_module(f"scanner.report.{REPORT_WRITERS[args.format]}").write
+    if args.format == "json":
+        from scanner.report.json_report import write as writer
+    elif args.format == "sarif":
+        from scanner.report.sarif import write as writer
+    else:
+        from scanner.report.text import write as writer
     if args.output is None:
         writer(findings, summary, sys.stdout)
         return
@@ -337,6 +356,8 @@ def _warn(warnings: list[str]) -> None:
 
 def _pre_receive(args: argparse.Namespace) -> int:
     """Refuse a push that adds a token; one that cannot be scanned too, unless failing open."""
+    from pathlib import Path
+
     from scanner.sources import push
 
     try:
@@ -350,6 +371,9 @@ def _pre_receive(args: argparse.Namespace) -> int:
 
 
 def _judge_push(args: argparse.Namespace, baseline: Path | None) -> int:
+    from pathlib import Path
+
+    from scanner.report import Summary
     from scanner.sources import push
     from scanner.sources.history import HistoryScan
 
