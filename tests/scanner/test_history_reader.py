@@ -86,21 +86,23 @@ def test_a_token_cut_by_the_buffer_size_in_a_blob_bigger_than_the_buffer(
 
 
 def test_many_small_blobs_each_with_a_token_and_many_without(git_repo: GitRepo) -> None:
-    """Hundreds of objects per buffer: each token is attributed to its own blob and path,
-    and blobs holding only a look-alike stem (`oi_`, `oai`) report nothing."""
+    """Thousands of objects, several buffers' worth (so buffers end in the middle of objects):
+    each token is attributed to its own blob and path, and blobs holding only a look-alike stem
+    (`oi_`, `oai`) report nothing."""
     tokens = {}
-    for number in range(300):
-        git_repo.write(f"clean/{number:03}.txt", f"oi_ and oai and oi_pat_ {number}\n" * 40)
+    count = 2000
+    for number in range(count):
+        git_repo.write(f"clean/{number:04}.txt", f"oi_ and oai and oi_pat_ {number}\n" * 60)
         if number % 7 == 0:
-            tokens[f"dirty/{number:03}.txt"] = token = new_pat()
-            git_repo.write(f"dirty/{number:03}.txt", f"{'x' * number}\nKEY={token}\n")
+            tokens[f"dirty/{number:04}.txt"] = token = new_pat()
+            git_repo.write(f"dirty/{number:04}.txt", f"{'x' * number}\nKEY={token}\n")
     git_repo.commit("many blobs")
 
     done = scan("--history", "--format", "json", cwd=git_repo.path)
 
     assert done.rc == 1, done.why
     assert _found(done.json()) == sorted((formats.fingerprint(t), p, 2) for p, t in tokens.items())
-    assert done.json()["summary"]["scanned"] == 300 + len(tokens)
+    assert done.json()["summary"]["scanned"] == count + len(tokens)
 
 
 def test_utf16_blob_without_an_ascii_prefix_is_still_read(git_repo: GitRepo) -> None:
