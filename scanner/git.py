@@ -170,9 +170,10 @@ class CatFile:
     """One long-lived `git cat-file --batch` process, streaming objects one at a time."""
 
     def __init__(
-        self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE, buffered: bool = True
+        self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE, bufsize: int = READ_CHUNK
     ) -> None:
-        """`buffered=False` leaves stdout unbuffered, for `read_selected`'s own buffer."""
+        """`bufsize` is stdout's buffer: `read_selected`, which has its own, wants a small one
+        (`SMALL_BUFFER`), so that its reads go straight from the pipe into its buffer."""
         args = [*GIT, "cat-file", "--batch"]
         self.process = subprocess.Popen(
             args,
@@ -181,7 +182,7 @@ class CatFile:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
-            bufsize=READ_CHUNK if buffered else 0,
+            bufsize=bufsize,
         )
         _widen_pipe(self.process.stdout)
         self.missing: list[str] = []
@@ -202,7 +203,7 @@ class CatFile:
         `selected` turns down (it is shown the buffer and the blob's span in it) comes as
         `SKIPPED`, never copied; a selected one comes whole, or windowed past `LARGE_BLOB`.
 
-        Needs `buffered=False`. A blob too big for the buffer is not shown to `selected`: it
+        Wants `bufsize=SMALL_BUFFER`. A blob too big for the buffer is not shown to `selected`: it
         comes like `read_piped` gives it, a window at a time.
         """
         stdout = self.process.stdout
@@ -285,6 +286,7 @@ class _Remainder:
 # Whether a blob, `buffer[start:end]`, deserves a scan: `read_selected` copies only those.
 Selector = Callable[[bytearray, int, int], bool]
 SCAN_BUFFER = 1 << 20
+SMALL_BUFFER = 64 << 10  # a read into the scan buffer bigger than this bypasses stdout's buffer
 SKIPPED = Blob("", b"")  # a blob `read_selected` was told not to copy
 _LONGEST_HEADER = 512  # `<sha> <type> <size>`: a longer line is not cat-file's
 
@@ -349,7 +351,7 @@ def _refill(stream: IO[bytes], view: memoryview, start: int, filled: int) -> tup
     if start:
         view[: filled - start] = view[start:filled]
         start, filled = 0, filled - start
-    count = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+    count = stream.readinto1(view[filled:])  # type: ignore[attr-defined]
     return start, filled + (count or 0), bool(count)
 
 
@@ -360,14 +362,10 @@ class _Spilled:
         self.head, self.stream = head, stream
 
     def read(self, size: int) -> bytes:
-        """`size` bytes, fewer only at the end of the pipe (an unbuffered read can be short)."""
         taken, self.head = self.head[:size], self.head[size:]
-        pieces = [taken]
-        size -= len(taken)
-        while size > 0 and (piece := self.stream.read(size)):
-            pieces.append(piece)
-            size -= len(piece)
-        return b"".join(pieces) if len(pieces) > 1 else taken
+        if len(taken) < size:  # the buffered pipe reads the rest in one allocation
+            return taken + self.stream.read(size - len(taken)) if taken else self.stream.read(size)
+        return taken
 
 
 def blob_windows(sha: str, cwd: Path) -> Iterator[bytes]:
@@ -395,6 +393,7 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
     Only reachable blobs are read (no trees, commits or unreachable objects), in traversal
     order, with no Python in between. A blob missing from a partial clone is listed as `?sha`,
     which cat-file answers with `?sha missing` and never fetches (checked with git 2.39).
+    Read the reader with `CatFile.read_selected` (its stdout's buffer is small).
     """
     lister = subprocess.Popen(
         [
@@ -414,7 +413,7 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
         env=_env(),
     )
     assert lister.stdout is not None
-    reader = CatFile(cwd, stdin=lister.stdout, buffered=False)
+    reader = CatFile(cwd, stdin=lister.stdout, bufsize=SMALL_BUFFER)
     lister.stdout.close()
     return lister, reader
 
