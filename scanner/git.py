@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol
 
 from scanner.detect import WINDOW
 from scanner.gitspawn import GIT, GitError
@@ -110,7 +110,11 @@ def _widen_pipe(pipe: IO[bytes] | None) -> None:
 class CatFile:
     """One long-lived `git cat-file --batch` process, streaming objects one at a time."""
 
-    def __init__(self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE) -> None:
+    def __init__(
+        self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE, bufsize: int = READ_CHUNK
+    ) -> None:
+        """`bufsize` is stdout's buffer: `read_selected`, which has its own, wants a small one
+        (`SMALL_BUFFER`), so that its reads go straight from the pipe into its buffer."""
         args = [*GIT, "cat-file", "--batch"]
         self.process = subprocess.Popen(
             args,
@@ -119,7 +123,7 @@ class CatFile:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
-            bufsize=READ_CHUNK,
+            bufsize=bufsize,
         )
         _widen_pipe(self.process.stdout)
         self.missing: list[str] = []
@@ -134,6 +138,21 @@ class CatFile:
     def read_piped(self) -> Iterator[Blob]:
         """The blobs named by whatever feeds this process's stdin (another git process)."""
         yield from self._objects(only_blobs=True)
+
+    def read_selected(self, selected: Selector) -> Iterator[Blob]:
+        """Every blob named on this process's stdin, read into one reused buffer: a blob that
+        `selected` turns down (it is shown the buffer and the blob's span in it) comes as
+        `SKIPPED`, never copied; a selected one comes whole, or windowed past `LARGE_BLOB`.
+
+        Wants `bufsize=SMALL_BUFFER`. A blob too big for the buffer is not shown to `selected`: it
+        comes like `read_piped` gives it, a window at a time.
+        """
+        stdout = self.process.stdout
+        assert stdout is not None
+        yield from _selected_objects(stdout, selected, self.missing)
+        if self.process.wait() != 0 and self.process.stderr is not None:
+            message = self.process.stderr.read().decode("utf-8", "replace").strip()
+            raise GitError(message.splitlines()[-1] if message else "git cat-file failed")
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -182,10 +201,14 @@ class CatFile:
             raise GitError(message.splitlines()[-1] if message else "git cat-file failed")
 
 
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
 class _Remainder:
     """The unread part of one large object on the cat-file pipe, LARGE_BLOB at a time."""
 
-    def __init__(self, stream: IO[bytes], size: int) -> None:
+    def __init__(self, stream: _Readable, size: int) -> None:
         self.stream, self.left = stream, size
 
     def __iter__(self) -> Iterator[bytes]:
@@ -199,6 +222,91 @@ class _Remainder:
     def drain(self) -> None:
         for _chunk in self:
             pass
+
+
+# Whether a blob, `buffer[start:end]`, deserves a scan: `read_selected` copies only those.
+Selector = Callable[[bytearray, int, int], bool]
+SCAN_BUFFER = 1 << 20
+SMALL_BUFFER = 64 << 10  # a read into the scan buffer bigger than this bypasses stdout's buffer
+SKIPPED = Blob("", b"")  # a blob `read_selected` was told not to copy
+_LONGEST_HEADER = 512  # `<sha> <type> <size>`: a longer line is not cat-file's
+
+
+def _selected_objects(stream: IO[bytes], selected: Selector, missing: list[str]) -> Iterator[Blob]:
+    """`CatFile.read_selected`'s loop. The unread bytes are `buffer[start:filled]`; a header is
+    parsed only where an object begins, and an object is looked at once it is whole in it."""
+    buffer = bytearray(SCAN_BUFFER)
+    view = memoryview(buffer)
+    start = filled = 0
+    while True:
+        newline = buffer.find(b"\n", start, filled)
+        if newline == -1:
+            if filled - start > _LONGEST_HEADER:
+                raise GitError(
+                    f"unexpected output from git cat-file: {bytes(view[start : start + 80])!r}"
+                )
+            start, filled, more = _refill(stream, view, start, filled)
+            if not more:
+                if start != filled:
+                    raise GitError("git cat-file ended in the middle of an object")
+                return
+            continue
+        parts = view[start:newline].tobytes().split()
+        if len(parts) == 2 and parts[1] == b"missing":
+            missing.append(parts[0].decode("ascii", "replace").lstrip("?"))
+            start = newline + 1
+            continue
+        if len(parts) != 3:
+            raise GitError(f"unexpected output from git cat-file: {bytes(parts[0][:80])!r}")
+        size = int(parts[2])
+        body, end = newline + 1, newline + 1 + size
+        if end < filled:  # the whole object and the newline after it
+            if parts[1] == b"blob":
+                if selected(buffer, body, end):
+                    yield Blob(parts[0].decode("ascii"), view[body:end].tobytes())
+                else:
+                    yield SKIPPED
+            start = end + 1
+            continue
+        if end + 1 - start <= len(buffer):  # it fits once moved to the front: read on
+            start, filled, more = _refill(stream, view, start, filled)
+            if not more:
+                raise GitError("git cat-file ended in the middle of an object")
+            continue
+        # Bigger than the buffer: read from the pipe as `read_piped` does, the buffer's part first.
+        source = _Spilled(view[body:filled].tobytes(), stream)
+        start = filled = 0
+        first, rest = (
+            source.read(min(size, LARGE_BLOB)),
+            _Remainder(source, max(size - LARGE_BLOB, 0)),
+        )
+        if parts[1] == b"blob":
+            yield Blob(parts[0].decode("ascii"), first, iter(rest) if rest.left else None)
+        rest.drain()
+        if source.read(1) != b"\n":
+            raise GitError("git cat-file ended in the middle of an object")
+
+
+def _refill(stream: IO[bytes], view: memoryview, start: int, filled: int) -> tuple[int, int, bool]:
+    """Move the unread bytes to the front of the buffer and read more after them."""
+    if start:
+        view[: filled - start] = view[start:filled]
+        start, filled = 0, filled - start
+    count = stream.readinto1(view[filled:])  # type: ignore[attr-defined]
+    return start, filled + (count or 0), bool(count)
+
+
+class _Spilled:
+    """Bytes already in the buffer, then the pipe: what `_Remainder` reads a big object from."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self.head, self.stream = head, stream
+
+    def read(self, size: int) -> bytes:
+        taken, self.head = self.head[:size], self.head[size:]
+        if len(taken) < size:  # the buffered pipe reads the rest in one allocation
+            return taken + self.stream.read(size - len(taken)) if taken else self.stream.read(size)
+        return taken
 
 
 def blob_windows(sha: str, cwd: Path) -> Iterator[bytes]:
@@ -226,6 +334,7 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
     Only reachable blobs are read (no trees, commits or unreachable objects), in traversal
     order, with no Python in between. A blob missing from a partial clone is listed as `?sha`,
     which cat-file answers with `?sha missing` and never fetches (checked with git 2.39).
+    Read the reader with `CatFile.read_selected` (its stdout's buffer is small).
     """
     lister = subprocess.Popen(
         [
@@ -245,7 +354,7 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
         env=_env(),
     )
     assert lister.stdout is not None
-    reader = CatFile(cwd, stdin=lister.stdout)
+    reader = CatFile(cwd, stdin=lister.stdout, bufsize=SMALL_BUFFER)
     lister.stdout.close()
     return lister, reader
 
@@ -260,9 +369,12 @@ class Introduction(NamedTuple):
 def introductions(blobs: set[str], revs: list[str], cwd: Path) -> dict[str, Introduction]:
     """For each blob, the earliest commit among `revs` whose diff adds it, with its path.
 
-    One `git log --raw` pass serves every blob. (`--find-object` would be one pass per blob,
-    and on a partial clone it fetches missing blobs from the promisor remote.) Output comes
-    children first (`--topo-order`), so the last commit seen adding a blob is the earliest.
+    One `git log --raw` pass serves every blob. Up to `FIND_OBJECTS` blobs are each named with
+    `--find-object` (one option per blob, one pass for all of them): git then prints only the
+    commits and paths that add or remove one of them, not every commit's whole diff (on
+    pytest's history 2 KB instead of 12 MB). It compares object names only and never reads a
+    blob, so a partial clone fetches nothing. Output comes children first (`--topo-order`), so
+    the last commit seen adding a blob is the earliest.
     """
     found: dict[str, Introduction] = {}
     if not blobs:
@@ -278,6 +390,7 @@ def introductions(blobs: set[str], revs: list[str], cwd: Path) -> dict[str, Intr
             "--no-renames",
             "-z",
             "--format=%x01%H%x00%an%x00%aI",
+            *_object_filter(blobs),
             *revs,
             "--",
         ],
@@ -293,6 +406,15 @@ def introductions(blobs: set[str], revs: list[str], cwd: Path) -> dict[str, Intr
     if process.wait() != 0:
         raise GitError("git log failed while locating the commits that introduced findings")
     return found
+
+
+FIND_OBJECTS = 1000  # more blobs than this: one plain pass (a command line stays short)
+
+
+def _object_filter(blobs: set[str]) -> list[str]:
+    if len(blobs) > FIND_OBJECTS:
+        return []
+    return [f"--find-object={sha}" for sha in sorted(blobs)]
 
 
 def _records(stream: IO[bytes]) -> Iterator[str]:

@@ -3,7 +3,9 @@
 `git rev-list --objects --filter=object:type=blob` (every ref and stash entry, or a range
 `A..B` / `--since REV`, which lists only the blobs those commits introduce) is piped straight
 into one long-lived `git cat-file --batch`, so Python sees only blob contents, streamed one at
-a time. Only blobs with a finding are traced back to the commit that introduced them.
+a time through one reused buffer. A blob is copied out of it only when it could hold a token
+(`detect.may_hold_token`); the others are counted, not copied. Only blobs with a finding are
+traced back to the commit that introduced them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanner import git
+from scanner import detect, git
 from scanner.findings import Finding
 from scanner.sources import Item, SourceError
+
+# A blob that cannot hold a token: scanned (and counted) as no bytes at all.
+_NOTHING = Item("", b"")
 
 
 @dataclass
@@ -41,9 +46,13 @@ class HistoryScan:
     def items(self) -> Iterator[Item]:
         lister, reader = git.reachable_blob_reader(self.revs, self.top)
         try:
-            for blob in reader.read_piped():
+            for blob in reader.read_selected(detect.may_hold_token):
                 self.blobs_read += 1
-                yield Item(blob.sha, blob.data, blob.sha, blob.rest)
+                yield (
+                    _NOTHING
+                    if blob is git.SKIPPED
+                    else Item(blob.sha, blob.data, blob.sha, blob.rest)
+                )
         finally:
             reader.close()
             lister.wait()
