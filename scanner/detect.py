@@ -11,7 +11,6 @@ import codecs
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
 
 from scanner import formats
 
@@ -34,24 +33,37 @@ _SIGNATURE = re.compile(rb"\.[A-Za-z0-9_-]{%d}" % formats.SIGNATURE_LENGTH)
 SIGNED_TRIES = 8
 
 
-class Match(NamedTuple):
-    """A valid token at a position. `token` is the raw value: never print it."""
+class Match:
+    """A valid token at a position. `token` is the raw value: never print it.
 
-    token: str
-    kind: str
-    line: int
-    allowed: bool
+    (Slotted classes, not NamedTuples, here and in the registry: `typing` is not imported on
+    the pre-commit path.)"""
+
+    __slots__ = ("allowed", "kind", "line", "token")
+
+    def __init__(self, token: str, kind: str, line: int, allowed: bool) -> None:
+        self.token, self.kind, self.line, self.allowed = token, kind, line, allowed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        mine = (self.token, self.kind, self.line, self.allowed)
+        return mine == (other.token, other.kind, other.line, other.allowed)
+
+    def __hash__(self) -> int:
+        return hash((self.token, self.kind, self.line, self.allowed))
 
     def __repr__(self) -> str:
         return f"Match(kind={self.kind!r}, line={self.line}, allowed={self.allowed})"
 
 
-class Candidate(NamedTuple):
+class Candidate:
     """A span of the input the registry was asked about, and the format that took it (if any)."""
 
-    start: int
-    end: int
-    format: formats.TokenFormat | None
+    __slots__ = ("end", "format", "start")
+
+    def __init__(self, start: int, end: int, format: formats.TokenFormat | None) -> None:
+        self.start, self.end, self.format = start, end, format
 
 
 def find_tokens(data: bytes) -> Iterator[Match]:
@@ -160,7 +172,8 @@ def _matches(data: bytes) -> Iterator[tuple[Match, int]]:
         return
     found = sorted((c for c in candidates(data) if c.format is not None), key=lambda c: c.start)
     lines = _Lines(data)
-    for start, end, fmt in found:
+    for candidate in found:
+        start, end, fmt = candidate.start, candidate.end, candidate.format
         assert fmt is not None
         line, allowed = lines.at(start)
         yield Match(data[start:end].decode("ascii"), fmt.kind, line, allowed), end
@@ -248,7 +261,9 @@ class _Windows:
             window = self.tail + chunk
             for match, end in _matches(window):
                 if end > len(self.tail):
-                    yield match._replace(line=match.line + self.lines_before)
+                    yield Match(
+                        match.token, match.kind, match.line + self.lines_before, match.allowed
+                    )
             keep = window[-OVERLAP:]
             self.lines_before += window.count(b"\n", 0, len(window) - len(keep))
             self.tail = keep

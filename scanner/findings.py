@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from scanner import formats
+
+TYPE_CHECKING = False  # typing stays unimported on the pre-commit path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Finding:

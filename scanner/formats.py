@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False  # typing is not imported: the pre-commit path pays for every import
+if TYPE_CHECKING:
+    from typing import Any
 
 # hashlib, hmac, json, base64, secrets and zlib are imported inside the functions that need
 # them: `oi scan --staged` loads this module on every commit and most commits hold no token.
@@ -75,17 +78,23 @@ def _b64url_decode(text: str) -> bytes | None:
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class ChecksumFormat(NamedTuple):
+class ChecksumFormat:
     """`prefix` + 30 random base62 + 6-char CRC32 checksum of the random part.
 
     With `checksum_covers_prefix` the CRC is taken over prefix and random part together, so a
     one-character change that turns one prefix into another (`oi_oat_` -> `oi_pat_`) fails too.
     """
 
-    kind: str
-    prefix: str
-    description: str
-    checksum_covers_prefix: bool = False
+    __slots__ = ("checksum_covers_prefix", "description", "kind", "prefix")
+
+    def __init__(
+        self, kind: str, prefix: str, description: str, checksum_covers_prefix: bool = False
+    ) -> None:
+        self.kind, self.prefix, self.description = kind, prefix, description
+        self.checksum_covers_prefix = checksum_covers_prefix
+
+    def __repr__(self) -> str:
+        return f"ChecksumFormat({self.kind!r}, {self.prefix!r})"
 
     def _checksum(self, random_part: str) -> str:
         return checksum(self.prefix + random_part if self.checksum_covers_prefix else random_part)
@@ -137,12 +146,16 @@ SIGNED_PAYLOAD_LENGTH = (16, 8192)  # base64url characters between a signed toke
 SIGNATURE_LENGTH = 43  # an HMAC-SHA256 in unpadded base64url
 
 
-class SignedFormat(NamedTuple):
+class SignedFormat:
     """`oai_` + b64url(JSON payload) + `.` + b64url(HMAC-SHA256 of everything before the dot)."""
 
-    kind: str
-    prefix: str
-    description: str
+    __slots__ = ("description", "kind", "prefix")
+
+    def __init__(self, kind: str, prefix: str, description: str) -> None:
+        self.kind, self.prefix, self.description = kind, prefix, description
+
+    def __repr__(self) -> str:
+        return f"SignedFormat({self.kind!r}, {self.prefix!r})"
 
     @property
     def pattern(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing stays unimported on the pre-commit path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Summary:

@@ -5,11 +5,14 @@ cannot drive the terminal."""
 from __future__ import annotations
 
 import os
-from typing import TextIO
 
 from scanner.findings import Finding
 from scanner.printable import printable
 from scanner.report import Summary
+
+TYPE_CHECKING = False  # typing stays unimported on the pre-commit path
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _RED, _YELLOW, _DIM, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[0m"
 

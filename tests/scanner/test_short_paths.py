@@ -1,5 +1,5 @@
 """The two short paths, `oi scan --staged` (every commit) and `oi scan PATH`, start git with
-`os.posix_spawn` and load only what they use: no argparse, subprocess, pathlib or threading,
+`os.posix_spawn` and load only what they use: no argparse, subprocess, pathlib, threading or typing,
 and on the staged path git starts before `re`, `typing`, the registry and detection load. What they
 find, print and exit with is what the scanner finds everywhere else; where the platform has no
 `posix_spawn` the same scan runs through `subprocess`."""
@@ -29,7 +29,7 @@ from tests.scanner.conftest import (
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 NEVER_LOADED = (
-    *("argparse", "shutil", "subprocess", "pathlib", "threading", "signal", "json"),
+    *("argparse", "shutil", "subprocess", "pathlib", "threading", "signal", "json", "typing"),
     *("scanner.git", "scanner.report.json_report", "scanner.report.sarif"),
 )
 COMMAND_LINES = {"staged": ["scan", "--staged"], "tree": ["scan", "--no-verify", "."]}
