@@ -170,7 +170,7 @@ class _Planter:
             check=False,
         )
         if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip()[-300:]
+            message = formats.redact_text(done.stderr.decode("utf-8", "replace")).strip()[-300:]
             raise PlantError(f"git {args[0]} failed: {message}")
         return done.stdout.decode("utf-8", "surrogateescape").strip()
 

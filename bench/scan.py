@@ -646,7 +646,7 @@ def _fetch_copy(source: Path, repo: Path) -> None:
         check=False,
     )
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()[-500:]
+        message = _tail(done.stderr, 500)
         raise BenchError(f"git fetch from {source} failed: {message}")
     head = subprocess.run(
         ["git", "-C", str(source), "symbolic-ref", "--short", "HEAD"],
@@ -929,7 +929,7 @@ def _first_runs(
             print(f"  note: {measure.label} took over {bench.options.timeout:.0f} s: skipped")
             continue
         if peer and run.returncode not in measure.codes:
-            message = run.stderr.decode("utf-8", "replace").strip()[-300:]
+            message = _tail(run.stderr, 300)
             print(f"  note: {measure.label} exited {run.returncode} ({message}): skipped")
             continue
         _expect(run, measure)
@@ -995,7 +995,7 @@ def _timed(
 
 def _expect(run: Run, measure: Measure) -> Run:
     if run.returncode not in measure.codes:
-        message = run.stderr.decode("utf-8", "replace").strip()[-500:]
+        message = _tail(run.stderr, 500)
         raise BenchError(
             f"{measure.label}: exit status {run.returncode}, expected {measure.codes[0]}"
             + (f": {message}" if message else "")
@@ -1296,6 +1296,11 @@ def _oi_problems(tally: Tally | None, built: bool) -> list[str]:
 # ---- git ----
 
 
+def _tail(stderr: bytes, size: int) -> str:
+    """The end of a command's stderr, every token-shaped string redacted first."""
+    return formats.redact_text(stderr.decode("utf-8", "replace")).strip()[-size:]
+
+
 def _git(repo: Path, *args: str) -> str:
     return _run(["git", *args], repo)
 
@@ -1303,7 +1308,7 @@ def _git(repo: Path, *args: str) -> str:
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False)
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()[-500:]
+        message = _tail(done.stderr, 500)
         raise BenchError(f"{' '.join(command)} failed: {message}")
     return done.stdout.decode("utf-8", "surrogateescape")
 
