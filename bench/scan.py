@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import random
@@ -172,7 +173,6 @@ class Measure:
     codes: tuple[int, ...]
     tool: str | None = None
     parse: Parser | None = None
-    shell: bool = False
 
 
 @dataclass
@@ -292,6 +292,8 @@ def _is_git(path: Path) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(sys.argv[1:] if argv is None else argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens
     try:
         return _bench(options)
     except (BenchError, plant.PlantError) as error:
@@ -777,6 +779,7 @@ PEER_STAGED = "git secrets --pre_commit_hook"
 OI_TREE = "oi scan --no-verify . (working tree)"
 PEER_TREE = "git secrets --scan -r ."
 PYTHON_START = "python -c pass (interpreter start)"
+SHORT = {READ_LIMIT: "read limit", CAT_FILE: "cat-file"}
 OURS = {"history": OI_HISTORY, "range": OI_RANGE, "staged": OI_STAGED, "tree": OI_TREE}
 GIT_SECRETS_LABEL = {"history": PEER_HISTORY, "staged": PEER_STAGED, "tree": PEER_TREE}
 
@@ -895,7 +898,7 @@ def measure_staged(bench: Bench, found: Found) -> list[Timing]:
 
 def replace_codes(measure: Measure, codes: tuple[int, ...]) -> Measure:
     """The same command, expected to find nothing (a change that holds no token)."""
-    return Measure(measure.label, measure.command, codes, measure.tool, None, measure.shell)
+    return Measure(measure.label, measure.command, codes, measure.tool)
 
 
 def measure_tree(bench: Bench, found: Found) -> list[Timing]:
@@ -942,6 +945,10 @@ def _first_runs(
                 ) from None
         kept.append(measure)
         first[measure.label] = run
+    times = ", ".join(
+        f"{m.tool or SHORT.get(m.label, m.label)} {_ms(first[m.label].wall)}" for m in kept
+    )
+    print(f"  {scope}, first runs: {times}", flush=True)
     return kept, first
 
 
