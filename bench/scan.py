@@ -33,7 +33,8 @@ It times, as the median of interleaved runs on a warm page cache, four paths:
   --pre_commit_hook`, `kingfisher scan . --staged`, `gitleaks git --pre-commit --staged`, and
   `python -c pass` for the interpreter's own start;
 * tree, the checked-out work tree: `oi scan --no-verify .`, `git secrets --scan -r .`,
-  `gitleaks dir .`, `kingfisher scan . --git-history none`.
+  `gitleaks dir .`, `kingfisher scan . --git-history none` (`gitleaks dir .` walks into
+  `.git/` too, pack files included: that is its default, and what it costs).
 
 How to read the output. The timing table gives median wall and cpu (user+sys of the process
 tree) per command. The ratio table gives, per path, our wall time over the best (fastest)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -75,8 +76,8 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
-def _expected(cases: list[object], scope: str) -> set[str]:
-    return {case.fingerprint for case in cases if scope in case.expect}  # type: ignore[attr-defined]
+def _expected(cases: list[Any], scope: str) -> set[str]:
+    return {case.fingerprint for case in cases if scope in case.expect}
 
 
 def test_oi_scan_reports_every_case_on_the_paths_it_expects_and_never_a_must_not_case(
