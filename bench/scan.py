@@ -50,8 +50,9 @@ should not be (a look-alike, a must-not case, a token outside the range), "-" fo
 reported where nothing should be. The totals count expected reports found, false positives
 (look-alikes and must-not cases reported) and reports outside the path's scope. `--quick`
 builds a small repository whose ratios are dominated by fixed costs (interpreter start, a
-history walk to name commits): it checks that everything runs and that `oi scan` finds what
-it must; read ratios from a full run. When the staged ratio misses, the slowest imports of
+history walk to name commits) and times each command twice, its first run included: it
+checks that everything runs and that `oi scan` finds what it must; read ratios from a full
+run. When the staged ratio misses, the slowest imports of
 `oi scan --staged` (`python -X importtime`) follow. The staged path must never import flask,
 sqlalchemy, GitPython, click or rich: that is checked every run.
 
@@ -119,7 +120,7 @@ PACKAGES = (
     "pip",
 )
 FULL = {"commits": 3000, "repeat": 5, "staged_repeat": 20}
-QUICK = {"commits": 300, "repeat": 2, "staged_repeat": 3}
+QUICK = {"commits": 300, "repeat": 1, "staged_repeat": 2}
 MAX_SOURCE_BYTES = 256 * 1024
 BIG_FILE_BYTES = {"full": 3 << 20, "quick": 1 << 20}
 FORBIDDEN_ON_STAGED = ("flask", "sqlalchemy", "git", "click", "rich", "werkzeug", "pydantic")
@@ -858,7 +859,7 @@ def measure_history(bench: Bench, found: Found) -> list[Timing]:
     kept, first = _first_runs(bench, "history", measures, found)
     if bench.manifest is not None:
         check_built_recall(first[OI_HISTORY], bench.manifest, bench.cases)
-    return _interleave(bench, kept, bench.options.repeat)
+    return _interleave(bench, kept, bench.options.repeat, first)
 
 
 def measure_range(bench: Bench, found: Found) -> list[Timing]:
@@ -872,8 +873,8 @@ def measure_range(bench: Bench, found: Found) -> list[Timing]:
         ),
         *_peer_measures(bench, "range"),
     ]
-    kept, _first = _first_runs(bench, "range", measures, found)
-    return _interleave(bench, kept, bench.options.repeat)
+    kept, first = _first_runs(bench, "range", measures, found)
+    return _interleave(bench, kept, bench.options.repeat, first)
 
 
 def measure_staged(bench: Bench, found: Found) -> list[Timing]:
@@ -892,8 +893,9 @@ def measure_staged(bench: Bench, found: Found) -> list[Timing]:
         ),
     ]
     with staged_change(bench.repo):
-        for measure in measures:
-            _expect(_timed(bench, measure.command), measure)  # warm-up, and a correctness check
+        if not bench.options.quick:  # --quick: the first round is the warm-up and the check
+            for measure in measures:
+                _expect(_timed(bench, measure.command), measure)
         return _interleave(bench, measures, bench.options.staged_repeat)
 
 
@@ -908,8 +910,8 @@ def measure_tree(bench: Bench, found: Found) -> list[Timing]:
         Measure(OI_TREE, _oi("--no-verify", "--format", "json", "."), (1,), OI, peers_.parse_oi),
         *_peer_measures(bench, "tree"),
     ]
-    kept, _first = _first_runs(bench, "tree", measures, found)
-    return _interleave(bench, kept, bench.options.repeat)
+    kept, first = _first_runs(bench, "tree", measures, found)
+    return _interleave(bench, kept, bench.options.repeat, first)
 
 
 def _first_runs(
@@ -968,9 +970,15 @@ def staged_change(repo: Path) -> Iterator[str]:
         _git(repo, "reset", "-q", "--hard", "HEAD")
 
 
-def _interleave(bench: Bench, measures: list[Measure], repeat: int) -> list[Timing]:
-    """Round-robin the commands so drift (thermal, other load) hits every one alike."""
+def _interleave(
+    bench: Bench, measures: list[Measure], repeat: int, first: dict[str, Run] | None = None
+) -> list[Timing]:
+    """Round-robin the commands so drift (thermal, other load) hits every one alike. Under
+    --quick the first (warm-up) runs count as one round."""
     timings = {measure.label: Timing(measure.label, measure.tool) for measure in measures}
+    if bench.options.quick and first is not None:
+        for measure in measures:
+            timings[measure.label].runs.append(first[measure.label])
     for _ in range(repeat):
         for measure in measures:
             timings[measure.label].runs.append(_expect(_timed(bench, measure.command), measure))
