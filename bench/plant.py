@@ -357,15 +357,34 @@ class _Planter:
 
 @contextmanager
 def staged_case(repo: Path, seed: int) -> Iterator[Case]:
-    """Stage a new file holding a fresh token; restore the index and work tree afterwards."""
+    """Stage a new file holding a fresh token; restore the index and work tree afterwards,
+    and delete the blob `git add` wrote: left dangling, it would be a token nobody planted for
+    the next run (a scanner that reads every stored object reports it)."""
     token = Tokens(random.Random(seed)).real()
     path = "src/bench_staged.py"
     target = repo / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(f'STAGED_TOKEN = "{token}"\n'.encode())
+    data = f'STAGED_TOKEN = "{token}"\n'.encode()
+    target.write_bytes(data)
     try:
         subprocess.run(["git", "add", "-f", "--", path], cwd=repo, check=True, capture_output=True)
         yield _case("staged", "a staged new file", token, path, "staged")
     finally:
         subprocess.run(["git", "reset", "-q", "--", path], cwd=repo, check=False)
         target.unlink(missing_ok=True)
+        _delete_loose_blob(repo, data)
+
+
+def _delete_loose_blob(repo: Path, data: bytes) -> None:
+    done = subprocess.run(
+        ["git", "hash-object", "--stdin"], cwd=repo, input=data, capture_output=True, check=True
+    )
+    blob = done.stdout.decode().strip()
+    objects = subprocess.run(
+        ["git", "rev-parse", "--git-path", "objects"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (repo / objects / blob[:2] / blob[2:]).unlink(missing_ok=True)

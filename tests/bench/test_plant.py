@@ -127,7 +127,14 @@ def test_the_cases_file_keeps_fingerprints_and_never_a_token(repo: Path) -> None
 def test_a_staged_case_is_what_the_staged_scan_reports_and_is_undone_afterwards(
     repo: Path,
 ) -> None:
+    stored = set(_objects(repo))
     with plant.staged_case(repo, 10) as case:
         assert _scan(repo, "--staged") == {case.fingerprint}
+        assert set(_objects(repo)) - stored, "git add wrote the staged blob"
     assert _git(repo, "status", "--porcelain") == ""
     assert _scan(repo, "--staged") == set()
+    assert set(_objects(repo)) == stored  # no dangling blob left with the token
+
+
+def _objects(repo: Path) -> list[str]:
+    return _git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").split()
