@@ -140,10 +140,17 @@ def _check_name_free(user: User, kind: str, name: str) -> None:
     """A name tells a person's tokens apart (GitHub refuses a taken note too); a revoked
     token's name is free again. Case and surrounding spaces do not make a name new."""
     wanted = name.strip().casefold()
-    for token in list_for(user, kind):
-        if token.name.strip().casefold() == wanted:
+    # Names only, streamed: the ORM rows of a person with very many tokens would cost seconds.
+    names = db.session.scalars(
+        select(Token.name).where(
+            Token.user_pk == user.id, Token.kind == kind, Token.revoked_at.is_(None)
+        ),
+        execution_options={"yield_per": 10_000},
+    )
+    for taken in names:
+        if taken.strip().casefold() == wanted:
             raise AlreadyExists(
-                f"you already have {KIND_LABELS.get(kind, kind)} named {token.name!r}: "
+                f"you already have {KIND_LABELS.get(kind, kind)} named {taken!r}: "
                 "pick another name, or rotate or delete that one"
             )
 
