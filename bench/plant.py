@@ -78,6 +78,22 @@ def _lookalike_case(where: str, token: str, path: str) -> Case:
 # ---- tokens ----
 
 
+def signed_token(rng: random.Random, scope: str) -> str:
+    """A genuine `oai_` token, signed with a throwaway key: the payload the service writes."""
+    now = 1_700_000_000 + rng.randrange(10**7)
+    payload = {
+        "v": formats.API_TOKEN_VERSION,
+        "tid": f"tok-{rng.randrange(10**9)}",
+        "sub": f"user-{rng.randrange(1000)}",
+        "scope": scope,
+        "iat": now,
+        "exp": now + 86_400 * 30,
+        "iss": "https://tokens.example.test",
+        "n": os.urandom(8).hex(),
+    }
+    return formats.API_TOKEN.sign(payload, "bench", os.urandom(32))
+
+
 class Tokens:
     """Fresh tokens of the registry's kinds in turn, and look-alikes no scanner should report."""
 
@@ -92,18 +108,7 @@ class Tokens:
             return formats.PERSONAL_ACCESS_TOKEN.generate()
         if kind == 1:
             return formats.INVITE_TOKEN.generate()
-        now = 1_700_000_000 + self.rng.randrange(10**7)
-        payload = {
-            "v": formats.API_TOKEN_VERSION,
-            "tid": f"tok-{self.rng.randrange(10**9)}",
-            "sub": f"user-{self.rng.randrange(1000)}",
-            "scope": "read",
-            "iat": now,
-            "exp": now + 86_400 * 30,
-            "iss": "https://tokens.example.test",
-            "n": os.urandom(8).hex(),
-        }
-        return formats.API_TOKEN.sign(payload, "bench", os.urandom(32))
+        return signed_token(self.rng, "read")
 
     def wrong_checksum(self, fmt: formats.ChecksumFormat) -> str:
         """The right prefix, length and alphabet; the last character breaks the checksum."""

@@ -61,6 +61,9 @@ Usage: python bench/scan.py [REPOSITORY] [--quick] [--rebuild] [--commits N] [--
                             [--timeout S]   (a peer slower than this on its first run is dropped)
                             [--scanner-from DIR]   (benchmark a candidate scanner/ in DIR)
                             [--only history,range,staged,tree]   (some of the paths)
+                            [--oi SCRIPT]   (measure another install's `oi`, e.g. a regular
+                                             one: python -m venv /tmp/regular &&
+                                             /tmp/regular/bin/pip install --no-deps .)
 
 Exit status: 0 on success (ratios are reported, not enforced, unless --strict); 1 when
 `oi scan` misses a planted case or reports a look-alike, a must-not case or (on the built
@@ -155,6 +158,7 @@ class Options:
     only: tuple[str, ...] = MEASURES
     repository: Path | None = None
     timeout: float = 900.0
+    oi_script: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,13 @@ def parse_options(argv: Sequence[str]) -> Options:
         help="import `scanner` from DIR (a candidate change) instead of the installed package",
     )
     parser.add_argument("--only", help="comma-separated paths: history, range, staged, tree (all)")
+    parser.add_argument(
+        "--oi",
+        type=Path,
+        metavar="SCRIPT",
+        help="the `oi` console script to measure, e.g. of a regular `pip install .` as the "
+        "pre-commit hook has it (default: this environment's)",
+    )
     args = parser.parse_args(argv)
     only = tuple(args.only.split(",")) if args.only else MEASURES
     if not set(only) <= set(MEASURES):
@@ -270,6 +281,8 @@ def parse_options(argv: Sequence[str]) -> Options:
         parser.error(f"--scanner-from: no scanner/ package in {args.scanner_from}")
     if args.repository is not None and not _is_git(args.repository):
         parser.error(f"{args.repository} is not a git repository")
+    if args.oi is not None and not os.access(args.oi, os.X_OK):
+        parser.error(f"--oi: {args.oi} is not an executable script")
     return Options(
         args.quick,
         args.rebuild,
@@ -282,6 +295,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         only,
         args.repository.resolve() if args.repository else None,
         args.timeout,
+        args.oi.absolute() if args.oi else None,
     )
 
 
@@ -304,6 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _bench(options: Options) -> int:
+    global _OI_SCRIPT  # set once, before anything is measured
+    _OI_SCRIPT = options.oi_script
+    if _OI_SCRIPT is not None:
+        print(f"  note: measuring {_OI_SCRIPT} (--oi)")
     found_peers = peers_.find_peers()
     if missing := found_peers.missing():
         note = f"{', '.join(missing)} not installed: {'its' if len(missing) == 1 else 'their'}"
@@ -500,18 +518,7 @@ class HistoryBuilder:
             return formats.PERSONAL_ACCESS_TOKEN.generate()
         if kind == 2:
             return formats.INVITE_TOKEN.generate()
-        now = 1_700_000_000 + self.rng.randrange(10**7)
-        payload = {
-            "v": formats.API_TOKEN_VERSION,
-            "tid": f"tok-{self.rng.randrange(10**9)}",
-            "sub": f"user-{self.rng.randrange(1000)}",
-            "scope": "read write",
-            "iat": now,
-            "exp": now + 86_400 * 30,
-            "iss": "https://tokens.example.test",
-            "n": os.urandom(8).hex(),
-        }
-        return formats.API_TOKEN.sign(payload, "bench", os.urandom(32))
+        return plant.signed_token(self.rng, "read write")
 
     def _side_branch(self, out: IO[bytes], tree: dict[str, bytes], base: int) -> None:
         """A branch never merged: its token is reachable through `--all` only."""
@@ -740,8 +747,13 @@ def _describe_repository(
 # ---- measuring ----
 
 
+_OI_SCRIPT: Path | None = None  # --oi
+
+
 def oi_command() -> list[str]:
     """The installed `oi` console script itself (a pyenv shim would add its own start-up)."""
+    if _OI_SCRIPT is not None:
+        return [str(_OI_SCRIPT)]
     script = Path(sys.executable).parent / "oi"
     return [str(script)] if script.exists() else [sys.executable, "-m", "scanner.cli"]
 
