@@ -309,25 +309,6 @@ class _Spilled:
         return taken
 
 
-def blob_windows(sha: str, cwd: Path) -> Iterator[bytes]:
-    """One blob's content, LARGE_BLOB at a time, from a `git cat-file blob` of its own."""
-    process = subprocess.Popen(
-        [*GIT, "cat-file", "blob", sha],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=_env(),
-    )
-    assert process.stdout is not None
-    try:
-        while chunk := process.stdout.read(LARGE_BLOB):
-            yield chunk
-    finally:
-        process.stdout.close()
-        if process.wait() != 0:
-            raise GitError(f"git cat-file could not read blob {sha}")
-
-
 def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], CatFile]:
     """`git rev-list` of the blobs reachable from `revs`, piped straight into `cat-file --batch`.
 
