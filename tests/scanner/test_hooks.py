@@ -30,6 +30,7 @@ from tests.scanner.conftest import (
     new_invite,
     new_pat,
 )
+from tests.support.git_repos import SCRUBBED, Run, run
 from tests.support.secrets import Secret
 
 REPO_ROOT = Path(__file__).parents[2]
@@ -39,42 +40,6 @@ ZERO_SHA = "0" * 40
 # The first framework run builds a virtualenv and pip-installs the project with its
 # dependencies: give it room.
 PRE_COMMIT_TIMEOUT = 1200
-# Variables that would change what git or pre-commit do if the test run inherited them (for
-# instance when pytest itself runs from a git hook).
-_SCRUBBED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "SKIP")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One command's exit status and its stdout and stderr, interleaved."""
-
-    rc: int
-    out: str
-
-    @property
-    def why(self) -> str:
-        """The output, redacted and trimmed: safe for an assertion message."""
-        return formats.redact_text(f"rc={self.rc}\n{self.out[-4000:]}")
-
-
-def run(
-    args: Sequence[str],
-    cwd: Path,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 120,
-) -> Run:
-    merged = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    done = subprocess.run(
-        list(args),
-        cwd=cwd,
-        env={**merged, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-        timeout=timeout,
-    )
-    return Run(done.returncode, done.stdout.decode("utf-8", "replace"))
 
 
 def oi_env() -> dict[str, str]:
@@ -151,7 +116,7 @@ def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     every file git does not ignore (tracked or not, as they are on disk) tests the hook
     exactly as checked out, under one fixed sha for every run.
     """
-    clean_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    clean_env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
     listing = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO_ROOT,

@@ -3,7 +3,6 @@ pusher sees on their terminal (the hook's output, each line prefixed `remote:` b
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 from collections.abc import Mapping
@@ -16,34 +15,9 @@ from scanner import formats
 from tests.scanner.conftest import OI, GitRepo, clone, leaked, new_pat, run_main
 from tests.support.api import Api
 from tests.support.databases import ROOT_KEY
-from tests.support.git_repos import HOOKS, bare_repository, install_hook
+from tests.support.git_repos import HOOKS, Run, bare_repository, install_hook, run
 from tests.support.live_server import LiveServer
 from tests.support.secrets import Secret
-
-# What the caller's environment must not bring into a push (e.g. pytest run from a git hook).
-_SCRUBBED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")
-
-
-@dataclass(frozen=True)
-class Pushed:
-    """One `git push`: its exit status and what the pusher's terminal showed."""
-
-    rc: int
-    out: str
-
-    @property
-    def why(self) -> str:
-        """The output, redacted: safe for an assertion message."""
-        return formats.redact_text(f"rc={self.rc}\n{self.out[-4000:]}")
-
-    @property
-    def remote_lines(self) -> list[str]:
-        """The hook's lines, as the pusher reads them after `remote: `."""
-        return [
-            line.removeprefix("remote:").strip()
-            for line in self.out.splitlines()
-            if line.startswith("remote:")
-        ]
 
 
 @dataclass
@@ -59,19 +33,8 @@ class Server:
     def config(self, key: str, value: str) -> None:
         subprocess.run(["git", "config", key, value], cwd=self.bare, check=True)
 
-    def push(self, *args: str, env: Mapping[str, str] | None = None) -> Pushed:
-        merged = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-        done = subprocess.run(
-            ["git", "push", "origin", *args],
-            cwd=self.work.path,
-            env={**merged, "OI": OI, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            check=False,
-            timeout=120,
-        )
-        return Pushed(done.returncode, done.stdout.decode("utf-8", "replace"))
+    def push(self, *args: str, env: Mapping[str, str] | None = None) -> Run:
+        return run(["git", "push", "origin", *args], self.work.path, {"OI": OI, **(env or {})})
 
     def head(self, ref: str = "refs/heads/main") -> str | None:
         done = subprocess.run(
@@ -96,7 +59,7 @@ def server(tmp_path: Path) -> Server:
     return served
 
 
-def assert_refused_showing(pushed: Pushed, token: str, path: str, line: int, commit: str) -> None:
+def assert_refused_showing(pushed: Run, token: str, path: str, line: int, commit: str) -> None:
     assert pushed.rc != 0, pushed.why
     assert "tokenpatrol: push refused: the pushed commits add 1 token" in pushed.remote_lines
     [finding] = [text for text in pushed.remote_lines if text.startswith(f"{path}:{line}: ")]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from scanner import formats
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Dev",
@@ -54,3 +58,52 @@ def install_hook(repository: Path, name: str) -> Path:
     target.write_bytes((HOOKS / name).read_bytes())
     target.chmod(0o755)
     return target
+
+
+# Variables that would change what git or pre-commit do if the test run inherited them (for
+# instance when pytest itself runs from a git hook).
+SCRUBBED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "SKIP")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command's exit status and its stdout and stderr, interleaved."""
+
+    rc: int
+    out: str
+
+    @property
+    def why(self) -> str:
+        """The output, redacted and trimmed: safe for an assertion message."""
+        return formats.redact_text(f"rc={self.rc}\n{self.out[-4000:]}")
+
+    @property
+    def remote_lines(self) -> list[str]:
+        """After a `git push`: the server's hook lines, as the pusher reads them after
+        `remote: `."""
+        return [
+            line.removeprefix("remote:").strip()
+            for line in self.out.splitlines()
+            if line.startswith("remote:")
+        ]
+
+
+def run(
+    args: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> Run:
+    """`args` with the caller's environment less SCRUBBED, plus `env`; no stdin."""
+    merged = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+    done = subprocess.run(
+        list(args),
+        cwd=cwd,
+        env={**merged, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+        timeout=timeout,
+    )
+    return Run(done.returncode, done.stdout.decode("utf-8", "replace"))
