@@ -11,7 +11,6 @@ line and exit 1.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from time_machine import TimeMachineFixture
-from werkzeug.serving import make_server
 
 from scanner.cli.commands import login
 from scanner.errors import OiError
@@ -29,21 +27,15 @@ from tests.support.device_flow import DeviceLoginRun, one_line, play_device_page
 from tests.support.live_server import LiveServer, running_server
 from tests.support.oauth_flow import person_with_password
 from tests.support.secrets import Secret, find_tokens
+from tests.support.wsgi_thread import serving_in_thread
 
 
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """The test's app on a loopback port, in a thread of this process (so the stopped clock is
     the server's clock too)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving_in_thread(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture
