@@ -8,7 +8,10 @@ of it and `X-RateLimit-Reset` when it closes. A refused request does not count.
 With Redis configured, one request costs one round trip. A Lua script counts the request and
 reads the window's remaining time, and reads the auth epoch too (`app.services.auth_cache`)
 when authentication hands it the epoch's key. Redis runs the script atomically, so the count
-stays exact across any number of processes and instances.
+stays exact across any number of processes and instances. Each thread sends it on a
+connection of its own rather than through redis-py's pool: checking a connection out of the
+pool and back in cost more of the process's CPU than the round trip itself (about 100 of
+180 us per request).
 
 Without Redis, or while Redis does not answer, each process counts alone in its memory (the
 `limits` library's fixed window), and Redis is tried again after a pause that doubles up to a
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -29,7 +33,7 @@ from flask import Flask, current_app
 from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +104,9 @@ class Budgets:
     def __init__(self, storage_uri: str, key_prefix: str, options: dict[str, Any]) -> None:
         self._memory = FixedWindowRateLimiter(MemoryStorage())
         self._prefix = f"{key_prefix}:{KEY_PREFIX}" if key_prefix else KEY_PREFIX
-        self._script: Any = None
         self._client: Any = None
+        self._script_sha = ""
+        self._own = threading.local()  # this thread's connection, and the process it was made in
         self._lock = threading.Lock()
         self._failures = 0
         self._paused_until = 0.0
@@ -109,12 +114,12 @@ class Budgets:
             import redis
 
             self._client = redis.Redis.from_url(storage_uri, **options)
-            self._script = self._client.register_script(SPEND_SCRIPT)
+            self._script_sha = self._client.register_script(SPEND_SCRIPT).sha
 
     @property
     def shared(self) -> bool:
         """Does this process count in Redis right now (not alone in its memory)?"""
-        return self._script is not None and time.monotonic() >= self._paused_until
+        return self._client is not None and time.monotonic() >= self._paused_until
 
     def answers(self) -> bool:
         """Does Redis answer a PING now? (True when the budgets live in memory by design.)"""
@@ -145,7 +150,7 @@ class Budgets:
         args: list[str | int] = [window_ms, budget.amount, epoch.fresh if epoch else ""]
         if epoch is not None:
             keys.append(epoch.key)
-        allowed, count, left_ms, epoch_value = self._script(keys=keys, args=args)
+        allowed, count, left_ms, epoch_value = self._run_script(keys, args)
         with self._lock:
             self._failures = 0
         spent = Spent(
@@ -157,6 +162,35 @@ class Budgets:
         )
         value = epoch_value.encode() if isinstance(epoch_value, str) else epoch_value
         return spent, value or None
+
+    def _run_script(self, keys: list[str], args: list[str | int]) -> Any:
+        """EVALSHA on this thread's connection; the script is loaded again if Redis lost it
+        (a restart, SCRIPT FLUSH)."""
+        connection = self._connection()
+        try:
+            try:
+                connection.send_command("EVALSHA", self._script_sha, len(keys), *keys, *args)
+                return connection.read_response()
+            except NoScriptError:
+                connection.send_command("SCRIPT", "LOAD", SPEND_SCRIPT)
+                connection.read_response()
+                connection.send_command("EVALSHA", self._script_sha, len(keys), *keys, *args)
+                return connection.read_response()
+        except ResponseError:
+            raise  # Redis answered: the connection is in step
+        except RedisError:
+            connection.disconnect()  # half a reply may be unread: the next call reconnects
+            raise
+
+    def _connection(self) -> Any:
+        """This thread's connection, made on first use. A forked worker makes its own: the one
+        it inherited shares its socket with the parent."""
+        made_in, connection = getattr(self._own, "held", (None, None))
+        if made_in != os.getpid():
+            pool = self._client.connection_pool
+            connection = pool.connection_class(**pool.connection_kwargs)
+            self._own.held = (os.getpid(), connection)
+        return connection
 
     def _spend_in_memory(self, credential: str, budget: RateLimitItem) -> Spent:
         allowed = self._memory.hit(budget, credential)

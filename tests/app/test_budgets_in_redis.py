@@ -7,6 +7,7 @@ test's commands, each tagged with who sent it, the app or a Lua script inside Re
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,3 +94,55 @@ def test_a_revocation_elsewhere_is_seen_through_the_one_round_trip(
     assert other.call("DELETE", f"/me/pats/{pat['id']}", key).status == 200
     refused = warm.call("GET", "/auth/check", pat["token"])
     assert refused.status == 401 and refused.error_code == "UNAUTHENTICATED"
+
+
+def test_a_script_redis_has_lost_is_loaded_again(
+    redis_app: Callable[[], Flask], server: PrivateRedis, root_key: str
+) -> None:
+    api = Api(redis_app().test_client())
+    key = api.create_account(root_key, "acme", "alice")
+    token = api.create_token(key, "api-tokens", scope="read")["token"]
+    assert api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"] == "3"
+    redis.Redis.from_url(server.url).script_flush()  # as a restart without persistence would
+    with commands_sent(server.url) as sent:
+        again = api.call("GET", "/auth/check", token)
+    assert again.status == 200 and again.headers["X-RateLimit-Remaining"] == "2"  # counted once
+    assert sent == ["EVALSHA", "SCRIPT", "EVALSHA"]
+
+
+def test_a_forked_worker_counts_on_a_connection_of_its_own(
+    redis_app: Callable[[], Flask], server: PrivateRedis, root_key: str
+) -> None:
+    """gunicorn forks its workers from one process: a child must not write to the socket its
+    parent already reads replies from."""
+    api = Api(redis_app().test_client())
+    key = api.create_account(root_key, "acme", "alice")
+    token = api.create_token(key, "api-tokens", scope="read")["token"]
+    assert api.call("GET", "/auth/check", token).status == 200  # the parent's connection exists
+    with senders(server.url) as ports:
+        parent_before = api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"]
+        child = os.fork()
+        if child == 0:  # the child: one request, its answer as the exit status
+            try:
+                remaining = api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"]
+                os._exit(int(remaining))
+            finally:
+                os._exit(99)
+        _, status = os.waitpid(child, 0)
+        parent_after = api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"]
+    assert (parent_before, os.waitstatus_to_exitcode(status), parent_after) == ("2", 1, "0")
+    assert len(ports) == 3 and ports[0] == ports[2] != ports[1]
+
+
+@contextmanager
+def senders(url: str) -> Iterator[list[int]]:
+    """The client port of each EVALSHA sent to Redis while the block runs."""
+    ports: list[int] = []
+    with redis.Redis.from_url(url).monitor() as monitor:
+        yield ports
+        redis.Redis.from_url(url).echo(END)
+        for seen in monitor.listen():
+            if str(seen["command"]) == f"ECHO {END}":
+                break
+            if str(seen["command"]).startswith("EVALSHA") and seen.get("client_type") != "lua":
+                ports.append(int(seen["client_port"]))
