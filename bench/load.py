@@ -4,7 +4,8 @@ the same gunicorn (deploy/gunicorn.conf.py) over PostgreSQL, measured by wrk in 
 For each size of the tokens table (default 1,000 and 1,000,000 rows) the script makes a fresh
 PostgreSQL database (dropped WITH (FORCE) however the run ends), migrates it with
 `oi server upgrade-db`, starts gunicorn, creates an account through the admin API (root key),
-bulk-loads filler tokens with one `INSERT ... SELECT generate_series` (then ANALYZE), and
+bulk-loads filler tokens with one `INSERT ... SELECT generate_series` (then VACUUM ANALYZE,
+so that autovacuum does not start on the new rows during the timed rounds), and
 issues one genuine personal access token through `POST /me/pats`. Rate limits live in Redis
 when it answers (as in production; `--memory-limits` keeps them in process memory), with a
 budget too large to run out. Then wrk (Debian package `wrk`) drives, in alternating rounds:
@@ -20,7 +21,7 @@ command line, in a URL or in the output. Every round must answer only 2xx (wrk's
 count), or the run fails.
 
 How to read the output: one row per table size: median requests/s of each endpoint over the
-rounds, "ratio" = rps(/auth/check) / rps(/health) (at least 0.5x, aim 0.8x), and the p50 and
+rounds, "ratio" = rps(/auth/check) / rps(/health) (target: at least 0.8x), and the p50 and
 p99 latency of each. The last line compares the ratio at the largest size with the smallest:
 an indexed lookup should keep it level as the table grows. Figures are for this machine only
 (wrk and gunicorn share its cores); the ratio is what carries over.
@@ -65,6 +66,7 @@ REDIS_URL = os.environ.get("TOKENPATROL_BENCH_REDIS_URL", "redis://127.0.0.1:637
 ROOT_KEY = "bench-root-key-" + secrets.token_hex(16)
 SIGNING_KEYS = "bench:" + secrets.token_hex(16)
 HUGE_LIMITS = "read=1000000000/hour,write=1000000000/hour,admin=1000000000/hour"
+TARGET_RATIO = 0.8  # issue 15: an authenticated request at least 0.8x /health
 LUA = 'wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")\n'
 
 
@@ -203,9 +205,8 @@ def report(results: list[SizeResult]) -> None:
         ],
         rows,
     )
-    verdict = "meets 0.5x" if min(r.ratio for r in results) >= 0.5 else "BELOW 0.5x"
-    aim = "meets the 0.8x aim" if min(r.ratio for r in results) >= 0.8 else "misses the 0.8x aim"
-    note(f"ratio: {verdict}, {aim}")
+    lowest = min(r.ratio for r in results)
+    note(f"ratio: {'meets' if lowest >= TARGET_RATIO else 'MISSES'} the {TARGET_RATIO}x target")
     if len(results) > 1:
         drift = results[-1].ratio / results[0].ratio
         note(
@@ -327,7 +328,7 @@ def _bulk_load(database_url: str, count: int) -> None:
             {"user_pk": user_pk, "count": count},
         )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE tokens"))
+        connection.execute(text("VACUUM ANALYZE tokens"))
     engine.dispose()
 
 
