@@ -7,6 +7,7 @@ are defined there, once for both.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -347,75 +348,75 @@ class Introduction(NamedTuple):
     path: str
 
 
-def introductions(blobs: set[str], revs: list[str], cwd: Path) -> dict[str, Introduction]:
-    """For each blob, the earliest commit among `revs` whose diff adds it, with its path.
+class Introductions:
+    """Where each object first entered `revs`: the oldest commit whose tree holds it, and its
+    path there. Started beside the blob reader, so the history is walked for names while the
+    blobs are read, and looked up once the findings are known.
 
-    One `git log --raw` pass serves every blob. Up to `FIND_OBJECTS` blobs are each named with
-    `--find-object` (one option per blob, one pass for all of them): git then prints only the
-    commits and paths that add or remove one of them, not every commit's whole diff (on
-    pytest's history 2 KB instead of 12 MB). It compares object names only and never reads a
-    blob, so a partial clone fetches nothing. Output comes children first (`--topo-order`), so
-    the last commit seen adding a blob is the earliest.
+    One `git rev-list --objects --in-commit-order --reverse --topo-order` writes to a temporary
+    file (disk, not this process's memory: about 70 bytes an object): parents come before
+    their children, and each object is listed once, right after the first commit that refers
+    to it, so the commit above a blob's line is the one that added it (a rename or a copy
+    keeps the first). Each commit carries its author and date (`--format`). A lookup is then
+    two searches of that file per blob. It never reads a blob, nor fetches one a partial
+    clone lacks (`--missing=print`). A path holding a newline is named up to it.
     """
-    found: dict[str, Introduction] = {}
-    if not blobs:
+
+    def __init__(self, revs: list[str], cwd: Path) -> None:
+        import tempfile
+
+        self.lacks_objects = False  # the walk met objects the repository does not have
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - `close` closes it
+        self._process = subprocess.Popen(
+            [
+                *GIT,
+                "rev-list",
+                "--objects",
+                "--in-commit-order",
+                "--reverse",
+                "--topo-order",
+                "--missing=print",
+                "--format=%x01%H%x00%an%x00%aI",
+                *revs,
+                "--",
+            ],
+            cwd=cwd,
+            stdout=self._file,
+            stderr=subprocess.DEVNULL,
+            env=_env(),
+        )
+
+    def of(self, blobs: set[str]) -> dict[str, Introduction]:
+        """The introduction of each of `blobs` that `revs` reach (GitError if git failed)."""
+        found: dict[str, Introduction] = {}
+        if not blobs:
+            return found  # nothing to wait for: `close` stops the walk
+        if self._process.wait() != 0:
+            raise GitError("git rev-list failed while naming the commits that added findings")
+        if os.fstat(self._file.fileno()).st_size == 0:
+            return found
+        import mmap
+
+        with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as listing:
+            self.lacks_objects = listing.find(b"\n?") != -1  # `--missing=print`'s `?sha`
+            for sha in blobs:
+                line = listing.find(b"\n" + sha.encode("ascii") + b" ")
+                if line == -1:
+                    continue
+                path_start = line + len(sha) + 2
+                path = listing[path_start : listing.find(b"\n", path_start)]
+                commit_start = listing.rfind(b"\x01", 0, line) + 1
+                if commit_start == 0:
+                    continue
+                record = listing[commit_start : listing.find(b"\n", commit_start)]
+                commit, author, date = record.decode("utf-8", "surrogateescape").split("\0")[:3]
+                found[sha] = Introduction(
+                    commit, author, date, path.decode("utf-8", "surrogateescape")
+                )
         return found
-    process = subprocess.Popen(
-        [
-            *GIT,
-            "log",
-            "--topo-order",
-            "--diff-merges=first-parent",
-            "--raw",
-            "--no-abbrev",
-            "--no-renames",
-            "-z",
-            "--format=%x01%H%x00%an%x00%aI",
-            *_object_filter(blobs),
-            *revs,
-            "--",
-        ],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=_env(),
-    )
-    assert process.stdout is not None
-    for record in _records(process.stdout):
-        _note_additions(record, blobs, found)
-    process.stdout.close()
-    if process.wait() != 0:
-        raise GitError("git log failed while locating the commits that introduced findings")
-    return found
 
-
-FIND_OBJECTS = 1000  # more blobs than this: one plain pass (a command line stays short)
-
-
-def _object_filter(blobs: set[str]) -> list[str]:
-    if len(blobs) > FIND_OBJECTS:
-        return []
-    return [f"--find-object={sha}" for sha in sorted(blobs)]
-
-
-def _records(stream: IO[bytes]) -> Iterator[str]:
-    """Commit records of `git log -z --format=%x01...`, one at a time."""
-    pending = b""
-    while chunk := stream.read(READ_CHUNK):
-        pending += chunk
-        *complete, pending = pending.split(b"\x01")
-        for record in complete:
-            if record:
-                yield record.decode("utf-8", "surrogateescape")
-    if pending:
-        yield pending.decode("utf-8", "surrogateescape")
-
-
-def _note_additions(record: str, blobs: set[str], found: dict[str, Introduction]) -> None:
-    head, _, raw = record.partition("\n")
-    commit, author, date = head.split("\0")[:3]
-    fields = raw.split("\0")
-    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        parts = meta.strip().lstrip(":").split(" ")
-        if len(parts) >= 4 and parts[3] in blobs:
-            found[parts[3]] = Introduction(commit, author, date, path)
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._file.close()

@@ -4,8 +4,9 @@
 `A..B` / `--since REV`, which lists only the blobs those commits introduce) is piped straight
 into one long-lived `git cat-file --batch`, so Python sees only blob contents, streamed one at
 a time through one reused buffer. A blob is copied out of it only when it could hold a token
-(`detect.may_hold_token`); the others are counted, not copied. Only blobs with a finding are
-traced back to the commit that introduced them.
+(`detect.may_hold_token`); the others are counted, not copied. Beside the read, a second walk
+writes down where each object entered the history (`git.Introductions`); only blobs with a
+finding are looked up in it, and with no finding it is stopped.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class HistoryScan:
     top: Path = field(init=False)
     revs: list[str] = field(init=False)
     blobs_read: int = 0
+    introductions: git.Introductions | None = None
+    missing_blobs: int = 0
 
     def __post_init__(self) -> None:
         top = git.repository_dir(self.cwd)
@@ -44,6 +47,14 @@ class HistoryScan:
         self.revs = self.ranges or ["--all", *git.stash_commits(top)]
 
     def items(self) -> Iterator[Item]:
+        self.introductions = git.Introductions(self.revs, self.top)  # runs while blobs are read
+        try:
+            yield from self._blobs()
+        except BaseException:
+            self._stop_naming()
+            raise
+
+    def _blobs(self) -> Iterator[Item]:
         lister, reader = git.reachable_blob_reader(self.revs, self.top)
         try:
             for blob in reader.read_selected(detect.may_hold_token):
@@ -62,15 +73,26 @@ class HistoryScan:
         if lister.returncode != 0:
             what = " ".join(self.ranges) or "every ref"
             raise SourceError(f"cannot list history of {what}: {message[-1] if message else ''}")
+        self.missing_blobs = len(reader.missing)
         self._warn_missing(reader.missing)
 
     def locate(self, findings: list[Finding]) -> list[Finding]:
         """Name the commit, author, date and path where each finding's blob first appeared."""
+        if self.introductions is None:
+            return findings
         try:
-            origins = git.introductions({f.blob for f in findings if f.blob}, self.revs, self.top)
-        except git.GitError as error:  # e.g. a treeless clone lacks the trees to diff
+            origins = self.introductions.of({f.blob for f in findings if f.blob})
+        except git.GitError as error:
             self.warnings.append(f"cannot name the commits that introduced findings: {error}")
             return findings
+        finally:
+            lacking = self.introductions.lacks_objects
+            self._stop_naming()
+        if lacking and not self.missing_blobs:  # those already have a warning each
+            self.warnings.append(
+                "some objects are missing (partial or damaged clone): a finding in a blob "
+                "they lead to may not be named"
+            )
         for finding in findings:
             origin = origins.get(finding.blob or "")
             if origin is not None:
@@ -81,6 +103,11 @@ class HistoryScan:
                 )
                 finding.path = origin.path
         return findings
+
+    def _stop_naming(self) -> None:
+        if self.introductions is not None:
+            self.introductions.close()
+            self.introductions = None
 
     def _warn_missing(self, missing: list[str]) -> None:
         self.warnings.extend(

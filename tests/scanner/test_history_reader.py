@@ -1,6 +1,7 @@
 """`oi scan --history` reads cat-file's output through one reused buffer and copies out only the
-blobs that could hold a token; commits are named with `git log --find-object`. Blobs of every
-size around the buffer's, tokens at their edges, and blobs added twice keep the same answers."""
+blobs that could hold a token; commits are named from a second walk run beside the read
+(`git.Introductions`). Blobs of every size around the buffer's, tokens at their edges, and
+blobs added twice or renamed keep the same answers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner import detect, formats
-from scanner.git import FIND_OBJECTS, SCAN_BUFFER
+from scanner.git import SCAN_BUFFER
 from tests.scanner.conftest import (
     GitRepo,
     clone,
@@ -142,13 +143,13 @@ def test_a_blob_added_in_two_commits_and_paths_names_the_earliest(git_repo: GitR
     assert fingerprints(report["findings"]) == expected(token)
 
 
-def test_more_blobs_than_find_object_takes_are_named_the_same_way(
+def test_a_thousand_blobs_with_findings_are_named_the_same_way(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
-    """Past FIND_OBJECTS blobs with findings, one plain `git log --raw` pass names them: the
-    same earliest commit and path, in a bare repository too."""
+    """Many blobs with findings (more than a command line could name one by one) get the same
+    earliest commit and path, in a bare repository too."""
     git_repo.commit_file("README.md", "hello\n", "init")
-    count = FIND_OBJECTS + 1
+    count = 1001
     tokens = [new_pat() for _ in range(count)]
     for number, token in enumerate(tokens):
         git_repo.write(f"keys/{number:04}.env", f"KEY={token}\n")
@@ -164,6 +165,31 @@ def test_more_blobs_than_find_object_takes_are_named_the_same_way(
         assert {f["commit"] for f in report["findings"]} == {first}
         paths = {f["fingerprint"]: f["path"] for f in report["findings"]}
         assert paths[formats.fingerprint(tokens[0])] == "keys/0000.env"
+
+
+def test_a_blob_from_a_merged_branch_is_named_by_the_branch_not_the_merge(
+    git_repo: GitRepo,
+) -> None:
+    """The walk lists parents before children: the side branch's commit comes before the merge
+    that brought its blob in, and a path with spaces and accents comes back as it is."""
+    git_repo.commit_file("README.md", "hello\n", "init")
+    token, merged_later = new_pat(), new_invite()
+    git_repo.git("switch", "-q", "-c", "side")
+    added = git_repo.commit_file("dir with space/réglages.env", f"KEY={token}\n", "on the side")
+    git_repo.git("switch", "-q", "main")
+    git_repo.commit_file("main.txt", "meanwhile\n", "main moves on")
+    git_repo.git("merge", "-q", "--no-ff", "--no-edit", "side")
+    git_repo.commit_file("late.env", f"KEY={merged_later}\n", "after the merge")
+    after = git_repo.rev()
+
+    rc, report = scan_json("--history", cwd=git_repo.path)
+
+    assert rc == 1
+    named = {f["fingerprint"]: (f["commit"], f["path"]) for f in report["findings"]}
+    assert named == {
+        formats.fingerprint(token): (added, "dir with space/réglages.env"),
+        formats.fingerprint(merged_later): (after, "late.env"),
+    }
 
 
 def test_a_bare_repository_reads_big_and_small_blobs(git_repo: GitRepo, tmp_path: Path) -> None:
