@@ -12,7 +12,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, NamedTuple, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 from scanner.detect import WINDOW
 from scanner.gitspawn import GIT, GitError
@@ -318,27 +318,21 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
     which cat-file answers with `?sha missing` and never fetches (checked with git 2.39).
     Read the reader with `CatFile.read_selected` (its stdout's buffer is small).
     """
-    lister = subprocess.Popen(
-        [
-            *GIT,
-            "rev-list",
-            "--objects",
-            "--no-object-names",
-            "--missing=print",
-            "--filter=object:type=blob",
-            "--filter-provided-objects",
-            *revs,
-            "--",
-        ],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(),
-    )
+    blobs = ["--no-object-names", "--filter=object:type=blob", "--filter-provided-objects"]
+    lister = _walk(blobs, revs, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert lister.stdout is not None
     reader = CatFile(cwd, stdin=lister.stdout, bufsize=SMALL_BUFFER)
     lister.stdout.close()
     return lister, reader
+
+
+def _walk(
+    options: list[str], revs: list[str], cwd: Path, *, stdout: Any, stderr: Any
+) -> subprocess.Popen[bytes]:
+    """`git rev-list --objects OPTIONS REVS --`, listing what a partial clone lacks as `?sha`
+    rather than fetching it."""
+    command = [*GIT, "rev-list", "--objects", "--missing=print", *options, *revs, "--"]
+    return subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr, env=_env())
 
 
 class Introduction(NamedTuple):
@@ -367,23 +361,10 @@ class Introductions:
 
         self.lacks_objects = False  # the walk met objects the repository does not have
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - `close` closes it
-        self._process = subprocess.Popen(
-            [
-                *GIT,
-                "rev-list",
-                "--objects",
-                "--in-commit-order",
-                "--reverse",
-                "--topo-order",
-                "--missing=print",
-                "--format=%x01%H%x00%an%x00%aI",
-                *revs,
-                "--",
-            ],
-            cwd=cwd,
-            stdout=self._file,
-            stderr=subprocess.DEVNULL,
-            env=_env(),
+        order = ["--in-commit-order", "--reverse", "--topo-order"]
+        commits = "--format=%x01%H%x00%an%x00%aI"
+        self._process = _walk(
+            [*order, commits], revs, cwd, stdout=self._file, stderr=subprocess.DEVNULL
         )
 
     def of(self, blobs: set[str]) -> dict[str, Introduction]:
