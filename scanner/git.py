@@ -326,6 +326,47 @@ def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[
     return lister, reader
 
 
+SEARCHED_ONE_BY_ONE = 16  # more blobs than this: one pass over the listing's lines instead
+
+
+def _searched(listing: Any, blobs: set[str]) -> dict[str, Introduction]:
+    """Each blob's line found by a search of the whole listing, and the commit above it."""
+    found: dict[str, Introduction] = {}
+    for sha in blobs:
+        line = listing.find(b"\n" + sha.encode("ascii") + b" ")
+        if line == -1:
+            continue
+        path_start = line + len(sha) + 2
+        commit_start = listing.rfind(b"\x01", 0, line)
+        if commit_start != -1:
+            found[sha] = _introduction(
+                listing[commit_start + 1 : listing.find(b"\n", commit_start)],
+                listing[path_start : listing.find(b"\n", path_start)],
+            )
+    return found
+
+
+def _read_through(listing: Any, wanted: set[bytes]) -> dict[str, Introduction]:
+    """One pass over the listing's lines for many blobs (a search each would read it as many
+    times)."""
+    found: dict[str, Introduction] = {}
+    record = b""
+    for line in iter(listing.readline, b""):
+        if line.startswith(b"\x01"):
+            record = line[1:-1]
+            continue
+        sha, space, path = line.rstrip(b"\n").partition(b" ")
+        if space and sha in wanted and record:
+            found[sha.decode("ascii")] = _introduction(record, path)
+    return found
+
+
+def _introduction(record: bytes, path: bytes) -> Introduction:
+    """From a commit's `%H%x00%an%x00%aI` record and a path under it."""
+    commit, author, date = record.decode("utf-8", "surrogateescape").split("\0")[:3]
+    return Introduction(commit, author, date, path.decode("utf-8", "surrogateescape"))
+
+
 def _walk(
     options: list[str], revs: list[str], cwd: Path, *, stdout: Any, stderr: Any
 ) -> subprocess.Popen[bytes]:
@@ -352,8 +393,9 @@ class Introductions:
     their children, and each object is listed once, right after the first commit that refers
     to it, so the commit above a blob's line is the one that added it (a rename or a copy
     keeps the first). Each commit carries its author and date (`--format`). A lookup is then
-    two searches of that file per blob. It never reads a blob, nor fetches one a partial
-    clone lacks (`--missing=print`). A path holding a newline is named up to it.
+    two searches of that file per blob, or past `SEARCHED_ONE_BY_ONE` blobs one pass over it.
+    It never reads a blob, nor fetches one a partial clone lacks (`--missing=print`). A path
+    holding a newline is named up to it.
     """
 
     def __init__(self, revs: list[str], cwd: Path) -> None:
@@ -369,32 +411,19 @@ class Introductions:
 
     def of(self, blobs: set[str]) -> dict[str, Introduction]:
         """The introduction of each of `blobs` that `revs` reach (GitError if git failed)."""
-        found: dict[str, Introduction] = {}
         if not blobs:
-            return found  # nothing to wait for: `close` stops the walk
+            return {}  # nothing to wait for: `close` stops the walk
         if self._process.wait() != 0:
             raise GitError("git rev-list failed while naming the commits that added findings")
         if os.fstat(self._file.fileno()).st_size == 0:
-            return found
+            return {}
         import mmap
 
         with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as listing:
             self.lacks_objects = listing.find(b"\n?") != -1  # `--missing=print`'s `?sha`
-            for sha in blobs:
-                line = listing.find(b"\n" + sha.encode("ascii") + b" ")
-                if line == -1:
-                    continue
-                path_start = line + len(sha) + 2
-                path = listing[path_start : listing.find(b"\n", path_start)]
-                commit_start = listing.rfind(b"\x01", 0, line) + 1
-                if commit_start == 0:
-                    continue
-                record = listing[commit_start : listing.find(b"\n", commit_start)]
-                commit, author, date = record.decode("utf-8", "surrogateescape").split("\0")[:3]
-                found[sha] = Introduction(
-                    commit, author, date, path.decode("utf-8", "surrogateescape")
-                )
-        return found
+            if len(blobs) <= SEARCHED_ONE_BY_ONE:
+                return _searched(listing, blobs)
+            return _read_through(listing, {sha.encode("ascii") for sha in blobs})
 
     def close(self) -> None:
         if self._process.poll() is None:
