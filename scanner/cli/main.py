@@ -162,11 +162,10 @@ def _guarded(prog: str, command: Callable[[], int]) -> int:
 
 
 def _load(name: str) -> Callable[[list[str]], int]:
-    import importlib
-
     entry = COMMANDS[name]
     try:
-        module = importlib.import_module(entry.module)
+        # The builtin import, not importlib's (which loads `warnings` too, on every commit).
+        module = __import__(entry.module, fromlist=[entry.attribute])
     except ModuleNotFoundError as missing:
         if name not in SERVER_COMMANDS or (missing.name or "").startswith(("app", "scanner")):
             raise

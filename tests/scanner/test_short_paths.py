@@ -30,6 +30,7 @@ from tests.scanner.conftest import (
 REPOSITORY = Path(__file__).resolve().parents[2]
 NEVER_LOADED = (
     *("argparse", "shutil", "subprocess", "pathlib", "threading", "signal", "json", "typing"),
+    *("importlib", "warnings"),
     *("scanner.git", "scanner.report.json_report", "scanner.report.sarif"),
 )
 COMMAND_LINES = {"staged": ["scan", "--staged"], "tree": ["scan", "--no-verify", "."]}
