@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -39,33 +40,41 @@ def redis_app(make_app: Callable[..., Flask], server: PrivateRedis) -> Callable[
 
 
 @contextmanager
-def commands_sent(url: str) -> Iterator[list[str]]:
-    """The commands clients send to Redis while the block runs (a script's own calls apart)."""
-    sent: list[str] = []
-    watcher = redis.Redis.from_url(url)
-    with watcher.monitor() as monitor:
-        yield sent
+def monitored(url: str) -> Iterator[list[dict[str, Any]]]:
+    """What clients send to Redis while the block runs (a script's own calls apart), as
+    MONITOR reports each: the command and the client's address."""
+    seen: list[dict[str, Any]] = []
+    with redis.Redis.from_url(url).monitor() as monitor:
+        yield seen
         redis.Redis.from_url(url).echo(END)
-        for seen in monitor.listen():
-            command = str(seen["command"])
-            if command == f"ECHO {END}":
+        for sent in monitor.listen():
+            if str(sent["command"]) == f"ECHO {END}":
                 break
-            if seen.get("client_type") != "lua":
-                sent.append(command.split(" ", 1)[0].upper())
+            if sent.get("client_type") != "lua":
+                seen.append(sent)
+
+
+def names(seen: list[dict[str, Any]]) -> list[str]:
+    return [str(sent["command"]).split(" ", 1)[0].upper() for sent in seen]
+
+
+def read_token(api: Api, root_key: str) -> str:
+    """A new account's read-scoped API token."""
+    key = api.create_account(root_key, "acme", "alice")
+    return str(api.create_token(key, "api-tokens", scope="read")["token"])
 
 
 def test_a_known_token_costs_one_round_trip(
     redis_app: Callable[[], Flask], server: PrivateRedis, root_key: str
 ) -> None:
     api = Api(redis_app().test_client())
-    key = api.create_account(root_key, "acme", "alice")
-    token = api.create_token(key, "api-tokens", scope="read")["token"]
+    token = read_token(api, root_key)
     assert api.call("GET", "/auth/check", token).status == 200  # resolved, then cached
-    with commands_sent(server.url) as sent:
+    with monitored(server.url) as seen:
         replies = [api.call("GET", "/auth/check", token) for _ in range(4)]
     assert [reply.status for reply in replies] == [200, 200, 200, 429]
     assert [reply.headers["X-RateLimit-Remaining"] for reply in replies] == list("2100")
-    assert sent == ["EVALSHA"] * 4
+    assert names(seen) == ["EVALSHA"] * 4
 
 
 def test_two_processes_spend_one_budget(redis_app: Callable[[], Flask], root_key: str) -> None:
@@ -100,14 +109,13 @@ def test_a_script_redis_has_lost_is_loaded_again(
     redis_app: Callable[[], Flask], server: PrivateRedis, root_key: str
 ) -> None:
     api = Api(redis_app().test_client())
-    key = api.create_account(root_key, "acme", "alice")
-    token = api.create_token(key, "api-tokens", scope="read")["token"]
+    token = read_token(api, root_key)
     assert api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"] == "3"
     redis.Redis.from_url(server.url).script_flush()  # as a restart without persistence would
-    with commands_sent(server.url) as sent:
+    with monitored(server.url) as seen:
         again = api.call("GET", "/auth/check", token)
     assert again.status == 200 and again.headers["X-RateLimit-Remaining"] == "2"  # counted once
-    assert sent == ["EVALSHA", "SCRIPT", "EVALSHA"]
+    assert names(seen) == ["EVALSHA", "SCRIPT", "EVALSHA"]
 
 
 def test_a_forked_worker_counts_on_a_connection_of_its_own(
@@ -116,10 +124,9 @@ def test_a_forked_worker_counts_on_a_connection_of_its_own(
     """gunicorn forks its workers from one process: a child must not write to the socket its
     parent already reads replies from."""
     api = Api(redis_app().test_client())
-    key = api.create_account(root_key, "acme", "alice")
-    token = api.create_token(key, "api-tokens", scope="read")["token"]
+    token = read_token(api, root_key)
     assert api.call("GET", "/auth/check", token).status == 200  # the parent's connection exists
-    with senders(server.url) as ports:
+    with monitored(server.url) as seen:
         parent_before = api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"]
         child = os.fork()
         if child == 0:  # the child: one request, its answer as the exit status
@@ -131,18 +138,5 @@ def test_a_forked_worker_counts_on_a_connection_of_its_own(
         _, status = os.waitpid(child, 0)
         parent_after = api.call("GET", "/auth/check", token).headers["X-RateLimit-Remaining"]
     assert (parent_before, os.waitstatus_to_exitcode(status), parent_after) == ("2", 1, "0")
+    ports = [int(sent["client_port"]) for sent in seen if names([sent])[0] == "EVALSHA"]
     assert len(ports) == 3 and ports[0] == ports[2] != ports[1]
-
-
-@contextmanager
-def senders(url: str) -> Iterator[list[int]]:
-    """The client port of each EVALSHA sent to Redis while the block runs."""
-    ports: list[int] = []
-    with redis.Redis.from_url(url).monitor() as monitor:
-        yield ports
-        redis.Redis.from_url(url).echo(END)
-        for seen in monitor.listen():
-            if str(seen["command"]) == f"ECHO {END}":
-                break
-            if str(seen["command"]).startswith("EVALSHA") and seen.get("client_type") != "lua":
-                ports.append(int(seen["client_port"]))
