@@ -1,6 +1,7 @@
 """`oi scan`'s everyday command lines, read without argparse (its import and set-up cost every
 commit more than the scan itself): the hooks' `oi scan --staged [FILE...]` and a tree's
-`oi scan [--no-verify] [PATH...]`. Anything else goes to argparse, which reads these the same.
+`oi scan [--no-verify] [--format FORMAT] [PATH...]`. Anything else goes to argparse, which
+reads these the same.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ FLAGS = {
     "--verify": ("verify", True),
     "--no-verify": ("verify", False),
 }
+# Options with a value (`--format json` or `--format=json`): where it goes and its choices.
+VALUED = {"--format": ("format", ("text", "json", "sarif"))}
 
 
 class QuickArguments:
@@ -22,7 +25,7 @@ class QuickArguments:
 
     format = "text"
 
-    def __init__(self, targets: list[str], given: dict[str, bool]) -> None:
+    def __init__(self, targets: list[str], given: dict[str, bool | str]) -> None:
         self.targets = targets
         self.__dict__.update(given)
 
@@ -33,16 +36,27 @@ class QuickArguments:
 
 
 def parse(argv: list[str]) -> QuickArguments | None:
-    """`[FLAG...] [PATH...]`, or None for any other command line (argparse's to read)."""
-    given: dict[str, bool] = {}
+    """`[OPTION...] [PATH...]`, or None for any other command line (argparse's to read)."""
+    given: dict[str, bool | str] = {}
     count = 0
-    for arg in argv:
-        if arg not in FLAGS:
+    while count < len(argv):
+        arg = argv[count]
+        option, equals, value = arg.partition("=")
+        if option in VALUED:
+            if not equals:  # `--format json`: the value is the next argument
+                count += 1
+                value = argv[count] if count < len(argv) else ""
+            name, choices = VALUED[option]
+            if value not in choices:
+                return None  # argparse says what is wrong with it
+            setting: bool | str = value
+        elif arg in FLAGS:
+            name, setting = FLAGS[arg]
+        else:
             break
-        name, value = FLAGS[arg]
         if name in given:
             return None  # `--verify --no-verify` and repeats: argparse's rules
-        given[name] = value
+        given[name] = setting
         count += 1
     targets = argv[count:]
     if any(target.startswith("-") and target != "-" for target in targets):

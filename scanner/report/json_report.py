@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
 
-from scanner.findings import Finding
-from scanner.report import Summary
+TYPE_CHECKING = False  # typing's, without importing typing (a tree scan's report loads this)
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from scanner.findings import Finding
+    from scanner.report import Summary
 
 
 def write(findings: list[Finding], summary: Summary, stream: TextIO) -> None:

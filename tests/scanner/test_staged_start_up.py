@@ -39,7 +39,16 @@ def assert_read_alike(argv: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--staged"], ["--staged", "a.py", "docs/b.md"], [], ["."], ["--no-verify", ".", "-"]],
+    [
+        ["--staged"],
+        ["--staged", "a.py", "docs/b.md"],
+        [],
+        ["."],
+        ["--no-verify", ".", "-"],
+        ["--staged", "--format", "json"],
+        ["--no-verify", "--format=sarif", "."],
+        ["--format", "text", "--no-verify", "src"],
+    ],
 )
 def test_the_hooks_arguments_read_as_the_parser_reads_them(argv: list[str]) -> None:
     assert_read_alike(argv)
@@ -48,16 +57,22 @@ def test_the_hooks_arguments_read_as_the_parser_reads_them(argv: list[str]) -> N
 PATHS = st.text(st.sampled_from("ab.-/ =é"), max_size=6)
 
 
-@given(
-    flags=st.lists(st.sampled_from(sorted(quick_args.FLAGS)), max_size=4),
-    paths=st.lists(PATHS, max_size=3),
+FORMATS = st.sampled_from(["text", "json", "sarif", "xml", "", "--staged"])
+OPTIONS = st.one_of(
+    st.sampled_from(sorted(quick_args.FLAGS)).map(lambda flag: [flag]),
+    FORMATS.map(lambda value: ["--format", value]),
+    FORMATS.map(lambda value: [f"--format={value}"]),
 )
+
+
+@given(options=st.lists(OPTIONS, max_size=4), paths=st.lists(PATHS, max_size=3))
 def test_any_command_line_read_quickly_reads_as_argparse_reads_it(
-    flags: list[str], paths: list[str]
+    options: list[list[str]], paths: list[str]
 ) -> None:
     """Whatever the quick reader accepts, argparse reads to the same values; what it declines
-    (a repeated flag, an option among the paths, `--`...) argparse reads instead."""
-    argv = [*flags, *paths]
+    (a repeated option, a format argparse refuses, an option among the paths, `--`...)
+    argparse reads instead."""
+    argv = [arg for option in options for arg in option] + paths
     if quick_args.parse(argv) is not None:
         assert_read_alike(argv)
 
@@ -65,7 +80,10 @@ def test_any_command_line_read_quickly_reads_as_argparse_reads_it(
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--staged", "--format", "json"],
+        ["--staged", "--format", "xml"],
+        ["--format"],
+        ["--format=json", "--format", "json"],
+        ["--format", "--staged"],
         ["--verify", "--no-verify"],
         [".", "--no-verify"],
         ["--", "-x"],
