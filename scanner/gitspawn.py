@@ -20,7 +20,7 @@ from scanner.errors import EXIT_ERROR, OiError
 TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from typing import IO, Any
 
 # Settings of the scanned repository that would make git run a program of its choosing: a
@@ -76,6 +76,7 @@ class Git:
         self.stdout: IO[bytes]
         self.stderr: IO[bytes] | None = None
         self.returncode: int | None = None
+        self.errors = b""  # what git wrote on stderr, once `chunks()` has read it all
         self._popen: subprocess.Popen[bytes] | None = None
         if not hasattr(os, "posix_spawnp"):
             self._start_subprocess(argv, stdin, stderr, extra_env)
@@ -182,12 +183,37 @@ class Git:
             return out, b""
         if self._popen is not None:
             out, err = self._popen.communicate()
-        else:
-            out, err = _read_both(self.stdout, self.stderr)
-        self.stdout.close()
-        self.stderr.close()
-        self.wait()
-        return out, err
+            self.close()
+            return out, err
+        out = b"".join(self.chunks())
+        return out, self.errors
+
+    def chunks(self) -> Iterator[bytes]:
+        """stdout as git writes it, a chunk at a time, with stderr read beside it (so neither
+        pipe can fill and stall git) into `errors`; at the end the exit status is in
+        `returncode`. Left unfinished, the pipes are closed and git reaped."""
+        if self._popen is not None or self.stderr is None:
+            out, self.errors = self.communicate()
+            yield out
+            return
+        import select
+
+        out_fd, err_fd = self.stdout.fileno(), self.stderr.fileno()
+        pending, errors = [out_fd, err_fd], list[bytes]()
+        try:
+            while pending:
+                ready, _, _ = select.select(pending, [], [])
+                for fd in ready:
+                    data = os.read(fd, READ_CHUNK)
+                    if not data:
+                        pending.remove(fd)
+                    elif fd == out_fd:
+                        yield data
+                    else:
+                        errors.append(data)
+        finally:
+            self.errors = b"".join(errors)
+            self.close()
 
     def error_line(self, what: str) -> str:
         """git's last line on stderr (what it says when it fails), read after stdout."""
@@ -224,22 +250,6 @@ def _write_and_close(stdin: IO[bytes], data: bytes) -> None:
             stdin.close()
         except BrokenPipeError:
             pass
-
-
-def _read_both(stdout: IO[bytes], stderr: IO[bytes]) -> tuple[bytes, bytes]:
-    import select
-
-    chunks: dict[int, list[bytes]] = {stdout.fileno(): [], stderr.fileno(): []}
-    pending = list(chunks)
-    while pending:
-        ready, _, _ = select.select(pending, [], [])
-        for fd in ready:
-            data = os.read(fd, READ_CHUNK)
-            if data:
-                chunks[fd].append(data)
-            else:
-                pending.remove(fd)
-    return b"".join(chunks[stdout.fileno()]), b"".join(chunks[stderr.fileno()])
 
 
 def run(*args: str, cwd: str | None = None) -> str:

@@ -13,18 +13,23 @@ from scanner import gitspawn
 
 TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
+    from scanner.findings import Finding
     from scanner.sources import Item
 
 LIST = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
 
 
-def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -> Iterator[Item]:
-    """Every regular file under `paths`. A symbolic link inside the tree is never followed (a
-    tracked link can point anywhere, such as the scanning user's own profile); one pointing out
-    of the scanned tree is reported as a warning. A path named on the command line is read even
-    when it is a link: the user chose it.
+def read_paths(
+    paths: list[str], *, respect_ignore: bool, warnings: list[str]
+) -> tuple[Iterator[Item], Callable[[list[Finding]], list[Finding]]]:
+    """Every regular file under `paths`, and how to put the findings back in the order of the
+    listing (pathlib's, path by path): the files that may hold a token are read first, as
+    git grep names them. A symbolic link inside the tree is never followed (a tracked link can
+    point anywhere, such as the scanning user's own profile); one pointing out of the scanned
+    tree is reported as a warning. A path named on the command line is read even when it is a
+    link: the user chose it.
 
     In a repository, the git processes that list the files and find the ones that may hold a
     token start now, before the first item is asked for."""
@@ -35,15 +40,35 @@ def read_paths(paths: list[str], *, respect_ignore: bool, warnings: list[str]) -
 
         raise SourceError(f"no such file or directory: {', '.join(missing)}")
     first = _repository(roots[0]) if respect_ignore and os.path.isdir(roots[0]) else None
-    return _items(roots, first, respect_ignore, warnings)
+    order = _Order()
+    return _items(roots, first, respect_ignore, warnings, order), order.sort
+
+
+class _Order:
+    """Where each file stands in the listing, for findings found out of that order."""
+
+    def __init__(self) -> None:
+        self.rank: dict[str, int] = {}
+
+    def add(self, shown: str) -> str:
+        self.rank.setdefault(shown, len(self.rank))
+        return shown
+
+    def sort(self, findings: list[Finding]) -> list[Finding]:
+        last = len(self.rank)
+        return sorted(findings, key=lambda finding: self.rank.get(finding.path, last))
 
 
 def _items(
-    roots: list[str], first: _Listing | None, respect_ignore: bool, warnings: list[str]
+    roots: list[str],
+    first: _Listing | None,
+    respect_ignore: bool,
+    warnings: list[str],
+    order: _Order,
 ) -> Iterator[Item]:
     from scanner.sources import Item
 
-    for file, shown, may_hold in _files(roots, first, respect_ignore, warnings):
+    for file, shown, may_hold in _files(roots, first, respect_ignore, warnings, order):
         if may_hold:
             yield from read_file(file, shown, warnings)
         else:  # git grep found no prefix in it: counted as scanned, never opened
@@ -69,62 +94,91 @@ def read_file(file: str, shown: str, warnings: list[str]) -> Iterator[Item]:
 
 
 def _files(
-    roots: list[str], first: _Listing | None, respect_ignore: bool, warnings: list[str]
+    roots: list[str],
+    first: _Listing | None,
+    respect_ignore: bool,
+    warnings: list[str],
+    order: _Order,
 ) -> Iterator[tuple[str, str, bool]]:
     """Each file to scan, as shown, and whether it may hold a token (False: git grep found no
     prefix in it)."""
     for index, root in enumerate(roots):
         if os.path.isfile(root):
             if not respect_ignore or os.path.islink(root) or _listed(root):
-                yield root, _display(root), True
+                yield root, order.add(_display(root)), True
             continue
         listing = first if index == 0 else _repository(root) if respect_ignore else None
         names = listing.names() if listing is not None else None
         if listing is None or names is None:
-            yield from ((path, _display(path), True) for path in _walk(root, warnings))
+            yield from ((path, order.add(_display(path)), True) for path in _walk(root, warnings))
             continue
-        holding = listing.holding()
-        below = listing.base.rstrip(os.sep) + os.sep
-        shown_below = _shown_below(listing.base)
-        for name in names:
-            path = below + name
-            try:
-                mode = os.lstat(path).st_mode  # one stat, not one for "link?" and one for "file?"
-            except OSError:
-                continue  # listed by git, gone from the work tree
-            if stat.S_ISLNK(mode):
-                _note_link(path, root, warnings)
-            elif stat.S_ISREG(mode):
-                shown = _display(path) if shown_below is None else shown_below + name
-                yield path, shown, holding is None or name in holding
+        yield from _listed_files(listing, names, root, warnings, order)
+
+
+def _listed_files(
+    listing: _Listing, names: list[str], root: str, warnings: list[str], order: _Order
+) -> Iterator[tuple[str, str, bool]]:
+    """The files git lists: first those git grep names, as it names them (they are scanned
+    while it searches on), then the others, unread when it named every file that holds a
+    prefix."""
+    shown_below = _shown_below(listing.base)
+    files = {}
+    for name, path in _regular_files(listing.base, names, root, warnings):
+        files[name] = path, order.add(_display(path) if shown_below is None else shown_below + name)
+    search = listing.search
+    read = set()
+    for name in search.names() if search is not None else ():
+        if name in files and name not in read:
+            read.add(name)
+            yield *files[name], True
+    unknown = search is None or not search.complete()
+    for name, (path, shown) in files.items():
+        if name not in read:
+            yield path, shown, unknown
+
+
+def _regular_files(
+    base: str, names: list[str], root: str, warnings: list[str]
+) -> Iterator[tuple[str, str]]:
+    """Each listed name that is a regular file in the work tree, with its path; a link is noted
+    (`_note_link`), never followed."""
+    below = base.rstrip(os.sep) + os.sep
+    for name in names:
+        path = below + name
+        try:
+            mode = os.lstat(path).st_mode  # one stat, not one for "link?" and one for "file?"
+        except OSError:
+            continue  # listed by git, gone from the work tree
+        if stat.S_ISLNK(mode):
+            _note_link(path, root, warnings)
+        elif stat.S_ISREG(mode):
+            yield name, path
 
 
 class _Listing:
-    """What git lists under a directory (.gitignore applied), and what git grep says may hold
-    a token there: both git processes run side by side, started when this is made."""
+    """What git lists under a directory (.gitignore applied), and the git grep that finds what
+    may hold a token there: both git processes run side by side, started when this is made."""
 
     def __init__(self, root: str) -> None:
         self.base = os.path.realpath(root)
-        self._process = gitspawn.Git(LIST, cwd=self.base)
-        from scanner.sources import prefilter  # the registry loads while git lists the files
+        from scanner.sources import prefilter
 
-        self._search = prefilter.start(self.base)
+        self.search = prefilter.start(self.base)  # first: the search takes longer than the list
+        self._process = gitspawn.Git(LIST, cwd=self.base)
 
     def names(self) -> list[str] | None:
         """The files' names under `base`, in pathlib's order; None when `base` is in no work
         tree."""
         out, err = self._process.communicate()
         if self._process.returncode != 0:
-            self.holding()
+            if self.search is not None:
+                self.search.stop()
             if not _in_work_tree(self.base):
                 return None
             lines = err.decode("utf-8", "replace").strip().splitlines()
             raise gitspawn.GitError(lines[-1] if lines else "git ls-files failed")
         names = set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))
         return sorted(names, key=_parts)
-
-    def holding(self) -> set[str] | None:
-        return self._search.holding() if self._search is not None else None
 
 
 def _repository(root: str) -> _Listing | None:

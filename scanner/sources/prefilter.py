@@ -2,12 +2,14 @@
 any file is read in Python: on a typical tree nearly every file holds no registered prefix
 and is never opened here.
 
-The pattern is every registered prefix as ASCII and as UTF-16 (both byte orders: `o\\0i\\0`...),
+The patterns are every registered prefix as ASCII and as UTF-16 (both byte orders: `o\\0i\\0`...),
 matched in every file, binary ones included (`-a`), so neither git's binary guess nor a
 `.gitattributes` of the scanned repository decides what is read. A file holding none of them
 cannot hold a token in any reading `scanner.detect` makes. It needs git's Perl-compatible
 regexes (`-P`: a NUL can be written only there); when git lacks them, or says anything at all
 on stderr (an unreadable file, say), the answer is "unknown" and every file is read as before.
+The files it names are read first, as it names them, and the findings are put back in the
+listing's order afterwards (`scanner.sources.files`).
 The scanned repository's settings cannot change the names git prints (`--no-full-name`) nor
 send it into submodules, which no listing holds (`--no-recurse-submodules`).
 """
@@ -16,35 +18,49 @@ from __future__ import annotations
 
 from scanner import formats, gitspawn
 
+TYPE_CHECKING = False  # typing's, without importing typing (mypy reads this the same)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-def _pattern() -> str:
-    """Each prefix in the three ways it can be written: `oi_pat_|o\\x00i\\x00...|\\x00o...`."""
-    forms = []
-    for fmt in formats.REGISTRY:
-        forms.append(fmt.prefix)
-        forms.append("".join(f"{char}\\x00" for char in fmt.prefix))
-        forms.append("".join(f"\\x00{char}" for char in fmt.prefix))
-    return "|".join(forms)
+
+def _patterns() -> tuple[str, str]:
+    """The prefixes as ASCII (`oi_pat_|oai_|...`), and as UTF-16 (`o\\x00i\\x00_...|...`): the
+    characters with a NUL between each two, which both byte orders hold (little-endian adds one
+    after, big-endian one before). Two patterns, not one: PCRE finds a pattern whose every
+    branch is plain text far faster than one where NUL branches are mixed in (on a tree of
+    1,400 files, 13 ms against 19 ms)."""
+    prefixes = [fmt.prefix for fmt in formats.REGISTRY]
+    return "|".join(prefixes), "|".join("\\x00".join(prefix) for prefix in prefixes)
 
 
 class PrefixSearch:
-    """A `git grep` started now in the directory `root`; `holding()` waits for it. Started
-    before the file listing, it runs beside it."""
+    """A `git grep` started now in the directory `root`. Started before the file listing, it
+    runs beside it; its names are read as git finds them, so the files they name are scanned
+    while it searches the rest."""
 
     def __init__(self, root: str) -> None:
         command = ["-c", "grep.fallbackToNoIndex=false", "grep", "--no-color", "--no-full-name"]
         command += ["--no-recurse-submodules", "-l", "-z", "-a", "--untracked", "--no-textconv"]
-        self._process = gitspawn.Git(
-            [*command, "-P", "-e", _pattern()], cwd=root, extra_env={"LC_ALL": "C"}
-        )
+        ascii_forms, utf16_forms = _patterns()
+        command += ["-P", "-e", ascii_forms, "-e", utf16_forms]
+        self._process = gitspawn.Git(command, cwd=root, extra_env={"LC_ALL": "C"})
 
-    def holding(self) -> set[str] | None:
-        """The names (relative to `root`) of the files that hold a prefix, or None when git
-        could not tell."""
-        out, err = self._process.communicate()
-        if self._process.returncode not in (0, 1) or err.strip():
-            return None
-        return set(filter(None, out.decode("utf-8", "surrogateescape").split("\0")))
+    def names(self) -> Iterator[str]:
+        """The names (relative to `root`) of the files that hold a prefix, as git finds them."""
+        held = b""
+        for chunk in self._process.chunks():
+            *found, held = (held + chunk).split(b"\0")
+            for name in found:
+                yield name.decode("utf-8", "surrogateescape")
+
+    def stop(self) -> None:
+        """End the search unread (there is no listing to match its names to)."""
+        self._process.kill()
+
+    def complete(self) -> bool:
+        """Whether `names()` named every file that holds a prefix: git ended well and said
+        nothing on stderr. Asked once `names()` is read to its end."""
+        return self._process.returncode in (0, 1) and not self._process.errors.strip()
 
 
 def start(root: str) -> PrefixSearch | None:

@@ -85,3 +85,26 @@ def test_the_repository_s_grep_settings_cannot_hide_a_file(git_repo: GitRepo) ->
 
     assert rc == 1
     assert fingerprints(report["findings"]) == expected(token)
+
+
+def test_findings_come_in_the_listing_s_order_whatever_order_git_grep_finds_them(
+    git_repo: GitRepo,
+) -> None:
+    """git grep names `a-b/` before `a/` (it sorts bytes: `-` before `/`), pathlib part by part
+    (`a` before `a-b`); the files git grep names are read as it names them, and the report
+    still follows the listing, then each file's lines."""
+    names = ["a-b/x.txt", "a/y.txt", "a/z/first.txt", "b.txt", "untracked-a-b/u.txt"]
+    tokens = {name: [new_pat(), new_pat()] for name in names}
+    for name in names[:-1]:
+        git_repo.commit_file(name, "".join(f"line\nKEY={token}\n" for token in tokens[name]))
+    git_repo.write(names[-1], "".join(f"KEY={token}\n" for token in tokens[names[-1]]))
+    git_repo.commit_file("clean.txt", "nothing\n")
+
+    rc, report = scan_json("--no-verify", cwd=git_repo.path)
+
+    assert rc == 1
+    found = [(finding["path"], finding["line"]) for finding in report["findings"]]
+    listing_order = ["a/y.txt", "a/z/first.txt", "a-b/x.txt", "b.txt", "untracked-a-b/u.txt"]
+    lines = {name: [2, 4] for name in listing_order} | {"untracked-a-b/u.txt": [1, 2]}
+    assert found == [(name, line) for name in listing_order for line in lines[name]]
+    assert report["summary"]["scanned"] == 6

@@ -199,8 +199,7 @@ def _items(args: argparse.Namespace, warnings: list[str]):  # type: ignore[no-un
         return read_stdin(), _unchanged
     from scanner.sources.files import read_paths
 
-    paths = args.targets or ["."]
-    return read_paths(paths, respect_ignore=not args.no_ignore, warnings=warnings), _unchanged
+    return read_paths(args.targets or ["."], respect_ignore=not args.no_ignore, warnings=warnings)
 
 
 def _unchanged(findings: list[Finding]) -> list[Finding]:
