@@ -33,8 +33,8 @@ It times, as the median of interleaved runs on a warm page cache, four paths:
   --pre_commit_hook`, `kingfisher scan . --staged`, `gitleaks git --pre-commit --staged`, and,
   on the interpreter `oi` runs on, `python -c pass` for its own start and `python -c 'import
   re'`, the floor of any console script pip writes (it imports `re` before it calls `oi`);
-* tree, the checked-out work tree: `oi scan --no-verify .`, `git secrets --scan -r .`,
-  `gitleaks dir .`, `kingfisher scan . --git-history none` (`gitleaks dir .` walks into
+* tree, the checked-out work tree: `oi scan --no-verify --format json .`, `git secrets --scan
+  -r .`, `gitleaks dir .`, `kingfisher scan . --git-history none` (`gitleaks dir .` walks into
   `.git/` too, pack files included: that is its default, and what it costs).
 
 How to read the output. The timing table gives median wall and cpu (user+sys of the process
@@ -802,10 +802,10 @@ READ_LIMIT_SHELL = (
 CAT_FILE = "git cat-file --batch-all-objects --batch"
 OI_HISTORY = "oi scan --history --no-verify --format json"
 PEER_HISTORY = "git secrets --scan-history"
-OI_RANGE = f"oi scan --history --since {RANGE_BASE} --no-verify"
+OI_RANGE = f"oi scan --history --since {RANGE_BASE} --no-verify --format json"
 OI_STAGED = "oi scan --staged (one-file change)"
 PEER_STAGED = "git secrets --pre_commit_hook"
-OI_TREE = "oi scan --no-verify . (working tree)"
+OI_TREE = "oi scan --no-verify --format json . (working tree)"
 PEER_TREE = "git secrets --scan -r ."
 PYTHON_START = "python -c pass (interpreter start)"
 # pip's console script imports `re` before it calls oi: the floor of any `oi` command
