@@ -33,10 +33,16 @@ def _patterns() -> tuple[str, str]:
     return "|".join(prefixes), "|".join("\\x00".join(prefix) for prefix in prefixes)
 
 
+# `git grep --untracked` walks the work tree as `git status` does, ignore rules applied, so it
+# never looks at a tracked file that an ignore rule matches (a `secret.env` added with
+# `git add -f` under `*.env`): those are listed apart, and read as if git grep had named them.
+IGNORED_BUT_TRACKED = ("ls-files", "-z", "--cached", "--ignored", "--exclude-standard")
+
+
 class PrefixSearch:
-    """A `git grep` started now in the directory `root`. Started before the file listing, it
-    runs beside it; its names are read as git finds them, so the files they name are scanned
-    while it searches the rest."""
+    """A `git grep` started now in the directory `root`, and the listing of the tracked files
+    it skips. Started before the file listing, they run beside it; the names are read as git
+    finds them, so the files they name are scanned while it searches the rest."""
 
     def __init__(self, root: str) -> None:
         command = ["-c", "grep.fallbackToNoIndex=false", "grep", "--no-color", "--no-full-name"]
@@ -44,23 +50,33 @@ class PrefixSearch:
         ascii_forms, utf16_forms = _patterns()
         command += ["-P", "-e", ascii_forms, "-e", utf16_forms]
         self._process = gitspawn.Git(command, cwd=root, extra_env={"LC_ALL": "C"})
+        try:
+            self._skipped = gitspawn.Git(IGNORED_BUT_TRACKED, cwd=root)
+        except BaseException:
+            self._process.kill()
+            raise
 
     def names(self) -> Iterator[str]:
-        """The names (relative to `root`) of the files that hold a prefix, as git finds them."""
-        held = b""
-        for chunk in self._process.chunks():
-            *found, held = (held + chunk).split(b"\0")
-            for name in found:
-                yield name.decode("utf-8", "surrogateescape")
+        """The names (relative to `root`) of the files that may hold a prefix: those git grep
+        finds one in, as it finds them, then the tracked files it did not search."""
+        for process in (self._process, self._skipped):
+            held = b""
+            for chunk in process.chunks():
+                *found, held = (held + chunk).split(b"\0")
+                for name in found:
+                    yield name.decode("utf-8", "surrogateescape")
 
     def stop(self) -> None:
         """End the search unread (there is no listing to match its names to)."""
         self._process.kill()
+        self._skipped.kill()
 
     def complete(self) -> bool:
-        """Whether `names()` named every file that holds a prefix: git ended well and said
-        nothing on stderr. Asked once `names()` is read to its end."""
-        return self._process.returncode in (0, 1) and not self._process.errors.strip()
+        """Whether `names()` named every file that may hold a prefix: both git processes ended
+        well and said nothing on stderr. Asked once `names()` is read to its end."""
+        grep, skipped = self._process, self._skipped
+        searched = grep.returncode in (0, 1) and not grep.errors.strip()
+        return searched and skipped.returncode == 0 and not skipped.errors.strip()
 
 
 def start(root: str) -> PrefixSearch | None:

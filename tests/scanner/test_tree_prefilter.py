@@ -108,3 +108,27 @@ def test_findings_come_in_the_listing_s_order_whatever_order_git_grep_finds_them
     lines = {name: [2, 4] for name in listing_order} | {"untracked-a-b/u.txt": [1, 2]}
     assert found == [(name, line) for name in listing_order for line in lines[name]]
     assert report["summary"]["scanned"] == 6
+
+
+def test_a_tracked_file_an_ignore_rule_matches_is_read(git_repo: GitRepo) -> None:
+    """`git add -f` puts a file under `*.env` in the repository anyway; git grep's walk of the
+    work tree skips it, as `git status` would, but the scan reads it (from the top and from
+    the subdirectory it is in)."""
+    top_token, deep_token = new_pat(), new_api_token()
+    git_repo.commit_file(".gitignore", "*.env\nbuild/\n")
+    git_repo.write("secret.env", f"TOKEN={top_token}\n")
+    git_repo.write("build/settings.txt", f"KEY={deep_token}\n")
+    git_repo.git("add", "-f", "secret.env", "build/settings.txt")
+    git_repo.git("commit", "-q", "-m", "force-add")
+    git_repo.write("untracked.env", f"TOKEN={new_pat()}\n")  # ignored and untracked: not read
+
+    rc, report = scan_json("--no-verify", cwd=git_repo.path)
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(top_token, deep_token)
+    assert report["summary"]["scanned"] == 3
+
+    rc, report = scan_json("--no-verify", ".", cwd=git_repo.path / "build")
+
+    assert rc == 1
+    assert fingerprints(report["findings"]) == expected(deep_token)
