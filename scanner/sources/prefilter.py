@@ -58,16 +58,20 @@ class PrefixSearch:
 
     def names(self) -> Iterator[str]:
         """The names (relative to `root`) of the files that may hold a prefix: those git grep
-        finds one in, as it finds them, then the tracked files it did not search."""
-        for process in (self._process, self._skipped):
-            held = b""
-            for chunk in process.chunks():
-                *found, held = (held + chunk).split(b"\0")
-                for name in found:
-                    yield name.decode("utf-8", "surrogateescape")
+        finds one in, as it finds them, then the tracked files it did not search. Left
+        unfinished, both processes are ended."""
+        try:
+            for process in (self._process, self._skipped):
+                held = b""
+                for chunk in process.chunks():
+                    *found, held = (held + chunk).split(b"\0")
+                    for name in found:
+                        yield name.decode("utf-8", "surrogateescape")
+        finally:
+            self.stop()  # reaps both (a process that has ended is only waited for)
 
     def stop(self) -> None:
-        """End the search unread (there is no listing to match its names to)."""
+        """End the search, read or not."""
         self._process.kill()
         self._skipped.kill()
 
