@@ -126,15 +126,13 @@ def _listed_files(
     for name, path in _regular_files(listing.base, names, root, warnings):
         files[name] = path, order.add(_display(path) if shown_below is None else shown_below + name)
     search = listing.search
-    read = set()
     for name in search.names() if search is not None else ():
-        if name in files and name not in read:
-            read.add(name)
-            yield *files[name], True
+        named = files.pop(name, None)  # what is left in `files` is what git grep did not name
+        if named is not None:
+            yield *named, True
     unknown = search is None or not search.complete()
-    for name, (path, shown) in files.items():
-        if name not in read:
-            yield path, shown, unknown
+    for path, shown in files.values():
+        yield path, shown, unknown
 
 
 def _regular_files(
