@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 
 from scanner.detect import WINDOW
-from scanner.gitspawn import GIT, GitError
+from scanner.gitspawn import GIT, GitError, widen_pipe
 from scanner.gitspawn import env as _env
 
 __all__ = ["GIT", "GitError"]
@@ -95,19 +95,6 @@ class Blob(NamedTuple):
 LARGE_BLOB = WINDOW  # a larger blob is streamed, a window at a time, not read whole
 
 
-PIPE_SIZE = 1 << 20
-
-
-def _widen_pipe(pipe: IO[bytes] | None) -> None:
-    """A 1 MiB pipe instead of 64 KiB: git and Python wake each other 16 times less often."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # type: ignore[union-attr]
-    except (ImportError, AttributeError, OSError):
-        pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default pipe still works
-
-
 class CatFile:
     """One long-lived `git cat-file --batch` process, streaming objects one at a time."""
 
@@ -126,7 +113,7 @@ class CatFile:
             env=_env(),
             bufsize=bufsize,
         )
-        _widen_pipe(self.process.stdout)
+        widen_pipe(self.process.stdout)
         self.missing: list[str] = []
 
     def read(self, shas: Iterable[str]) -> Iterator[Blob]:
