@@ -333,6 +333,7 @@ def _bench(options: Options) -> int:
             raise BenchError(f"{note} measures would be skipped, and --require-peers was given")
         print(f"note: {note} measures are skipped")
     env = measured_env(options.scanner_from)
+    print(f"  note: history stem search in the measured oi: {_stem_engine(env)}")
     manifest = None
     if options.repository is None:
         built, manifest = ensure_repository(options)
@@ -771,6 +772,16 @@ def oi_python() -> str:
         if first.startswith("#!") and " " not in first[2:].strip():
             return first[2:].strip()
     return sys.executable
+
+
+ENGINE_PROBE = "from scanner.stem_search import blob_selector; print(blob_selector()[1])"
+
+
+def _stem_engine(env: dict[str, str]) -> str:
+    """Which search the measured install's history scan puts in front of each blob: Hyperscan
+    (the `hyperscan` extra) or `re`. The history figures depend on it."""
+    engine = _run([oi_python(), "-c", ENGINE_PROBE], WORK.parent, env).strip()
+    return engine if engine == "hyperscan" else f"{engine} (without the hyperscan extra)"
 
 
 def measured_env(scanner_from: Path | None) -> dict[str, str]:

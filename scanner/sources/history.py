@@ -4,9 +4,10 @@
 `A..B` / `--since REV`, which lists only the blobs those commits introduce) is piped straight
 into one long-lived `git cat-file --batch`, so Python sees only blob contents, streamed one at
 a time through one reused buffer. A blob is copied out of it only when it could hold a token
-(`detect.may_hold_token`); the others are counted, not copied. Beside the read, a second walk
-writes down where each object entered the history (`git.Introductions`); only blobs with a
-finding are looked up in it, and with no finding it is stopped.
+(`stem_search.blob_selector`: Hyperscan when installed, else `re`); the others are counted, not
+copied. Beside the read, a second walk writes down where each object entered the history
+(`git.Introductions`); only blobs with a finding are looked up in it, and with no finding it
+is stopped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanner import detect, git
+from scanner import git, stem_search
 from scanner.findings import Finding
 from scanner.sources import Item, SourceError
 
@@ -55,9 +56,10 @@ class HistoryScan:
             raise
 
     def _blobs(self) -> Iterator[Item]:
+        selected, _engine = stem_search.blob_selector()
         lister, reader = git.reachable_blob_reader(self.revs, self.top)
         try:
-            for blob in reader.read_selected(detect.may_hold_token):
+            for blob in reader.read_selected(selected):
                 self.blobs_read += 1
                 yield (
                     _NOTHING
