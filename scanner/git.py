@@ -216,7 +216,11 @@ class _Remainder:
 Selector = Callable[[bytearray, int, int], bool]
 SCAN_BUFFER = 1 << 20
 SMALL_BUFFER = 64 << 10  # a read into the scan buffer bigger than this bypasses stdout's buffer
-SKIPPED = Blob("", b"")  # a blob `read_selected` was told not to copy
+# What `read_selected` yields for an entry it copies nothing of: one thing per line of its
+# input, so that a reader can count its place in it.
+SKIPPED = Blob("", b"")  # a blob the selector turned down
+MISSING = Blob("", b"")  # an object the repository lacks (recorded in `CatFile.missing`)
+NOT_A_BLOB = Blob("", b"")
 _LONGEST_HEADER = 512  # `<sha> <type> <size>`: a longer line is not cat-file's
 
 
@@ -243,17 +247,19 @@ def _selected_objects(stream: IO[bytes], selected: Selector, missing: list[str])
         if len(parts) == 2 and parts[1] == b"missing":
             missing.append(parts[0].decode("ascii", "replace").lstrip("?"))
             start = newline + 1
+            yield MISSING
             continue
         if len(parts) != 3:
             raise GitError(f"unexpected output from git cat-file: {bytes(parts[0][:80])!r}")
         size = int(parts[2])
         body, end = newline + 1, newline + 1 + size
         if end < filled:  # the whole object and the newline after it
-            if parts[1] == b"blob":
-                if selected(buffer, body, end):
-                    yield Blob(parts[0].decode("ascii"), view[body:end].tobytes())
-                else:
-                    yield SKIPPED
+            if parts[1] != b"blob":
+                yield NOT_A_BLOB
+            elif selected(buffer, body, end):
+                yield Blob(parts[0].decode("ascii"), view[body:end].tobytes())
+            else:
+                yield SKIPPED
             start = end + 1
             continue
         if end + 1 - start <= len(buffer):  # it fits once moved to the front: read on
@@ -270,6 +276,8 @@ def _selected_objects(stream: IO[bytes], selected: Selector, missing: list[str])
         )
         if parts[1] == b"blob":
             yield Blob(parts[0].decode("ascii"), first, iter(rest) if rest.left else None)
+        else:
+            yield NOT_A_BLOB
         rest.drain()
         if source.read(1) != b"\n":
             raise GitError("git cat-file ended in the middle of an object")
@@ -297,20 +305,15 @@ class _Spilled:
         return taken
 
 
-def reachable_blob_reader(revs: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], CatFile]:
-    """`git rev-list` of the blobs reachable from `revs`, piped straight into `cat-file --batch`.
+def reachable_blob_lister(revs: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    """`git rev-list` of the blobs reachable from `revs`, one id a line, for `cat-file --batch`.
 
-    Only reachable blobs are read (no trees, commits or unreachable objects), in traversal
-    order, with no Python in between. A blob missing from a partial clone is listed as `?sha`,
-    which cat-file answers with `?sha missing` and never fetches (checked with git 2.39).
-    Read the reader with `CatFile.read_selected` (its stdout's buffer is small).
+    Only reachable blobs are listed (no trees, commits or unreachable objects), in traversal
+    order. A blob missing from a partial clone is listed as `?sha`, which cat-file answers
+    with `?sha missing` and never fetches (checked with git 2.39).
     """
     blobs = ["--no-object-names", "--filter=object:type=blob", "--filter-provided-objects"]
-    lister = _walk(blobs, revs, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert lister.stdout is not None
-    reader = CatFile(cwd, stdin=lister.stdout, bufsize=SMALL_BUFFER)
-    lister.stdout.close()
-    return lister, reader
+    return _walk(blobs, revs, cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 SEARCHED_ONE_BY_ONE = 16  # more blobs than this: one pass over the listing's lines instead

@@ -1,9 +1,10 @@
 """`oi scan --history`: every blob reachable from the chosen revisions, each read once.
 
 `git rev-list --objects --filter=object:type=blob` (every ref and stash entry, or a range
-`A..B` / `--since REV`, which lists only the blobs those commits introduce) is piped straight
-into one long-lived `git cat-file --batch`, so Python sees only blob contents, streamed one at
-a time through one reused buffer. A blob is copied out of it only when it could hold a token
+`A..B` / `--since REV`, which lists only the blobs those commits introduce) lists the blobs, and
+its ids are dealt to two long-lived `git cat-file --batch` reading side by side
+(`scanner.blob_streams`), so Python sees only blob contents, each process's streamed through a
+reused buffer. A blob is copied out only when it could hold a token
 (`stem_search.blob_selector`: Hyperscan when installed, else `re`); the others are counted, not
 copied. Beside the read, a second walk writes down where each object entered the history
 (`git.Introductions`); only blobs with a finding are looked up in it, and with no finding it
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import git, stem_search
+from scanner.blob_streams import BlobReads
 from scanner.findings import Finding
 from scanner.sources import Item, SourceError
 
@@ -34,6 +36,7 @@ class HistoryScan:
     blobs_read: int = 0
     introductions: git.Introductions | None = None
     missing_blobs: int = 0
+    _places: dict[str, int] = field(default_factory=dict)  # copied blob -> place in the listing
 
     def __post_init__(self) -> None:
         top = git.repository_dir(self.cwd)
@@ -56,30 +59,32 @@ class HistoryScan:
             raise
 
     def _blobs(self) -> Iterator[Item]:
-        selected, _engine = stem_search.blob_selector()
-        lister, reader = git.reachable_blob_reader(self.revs, self.top)
+        lister = git.reachable_blob_lister(self.revs, self.top)
+        reads = BlobReads(lister, self.top, lambda: stem_search.blob_selector()[0])
         try:
-            for blob in reader.read_selected(selected):
+            for index, blob in reads:
                 self.blobs_read += 1
-                yield (
-                    _NOTHING
-                    if blob is git.SKIPPED
-                    else Item(blob.sha, blob.data, blob.sha, blob.rest)
-                )
+                if blob is git.SKIPPED:
+                    yield _NOTHING
+                    continue
+                self._places[blob.sha] = index
+                yield Item(blob.sha, blob.data, blob.sha, blob.rest)
         finally:
-            reader.close()
+            reads.close()
             lister.wait()
-        assert lister.stderr is not None
-        with lister.stderr:
-            message = lister.stderr.read().decode("utf-8", "replace").strip().splitlines()
+            assert lister.stderr is not None
+            with lister.stderr:
+                message = lister.stderr.read().decode("utf-8", "replace").strip().splitlines()
         if lister.returncode != 0:
             what = " ".join(self.ranges) or "every ref"
             raise SourceError(f"cannot list history of {what}: {message[-1] if message else ''}")
-        self.missing_blobs = len(reader.missing)
-        self._warn_missing(reader.missing)
+        self.missing_blobs = len(reads.missing)
+        self._warn_missing(reads.missing)
 
     def locate(self, findings: list[Finding]) -> list[Finding]:
-        """Name the commit, author, date and path where each finding's blob first appeared."""
+        """Name the commit, author, date and path where each finding's blob first appeared;
+        in the order of the blobs in the listing (several streams read them out of order)."""
+        findings.sort(key=lambda finding: self._places.get(finding.blob or "", -1))
         if self.introductions is None:
             return findings
         try:

@@ -6,13 +6,16 @@ blobs added twice or renamed keep the same answers."""
 from __future__ import annotations
 
 import codecs
+import os
+import threading
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner import detect, formats
+from scanner import blob_streams, detect, formats
 from scanner.git import SCAN_BUFFER
+from scanner.sources.history import HistoryScan
 from tests.scanner.conftest import (
     GitRepo,
     clone,
@@ -239,3 +242,52 @@ def test_content_turned_down_holds_no_token(
         assert list(detect.find_tokens(content)) == []
     if list(detect.find_tokens(content)):
         assert detect.may_hold_token(buffer, start, end)
+
+
+def test_findings_come_in_the_listing_s_order_though_two_processes_read_the_blobs(
+    git_repo: GitRepo,
+) -> None:
+    """The blobs are dealt to two cat-file processes in runs (`blob_streams.RUN`), read side by
+    side: the findings still come in the order of one walk of the history, whichever process
+    got there first, and each blob is counted once."""
+    runs = 5 * blob_streams.RUN // 2  # blobs enough for both processes to get several runs
+    tokens = {f"f{number:05}.txt": new_pat() for number in range(0, runs, 97)}
+    for number in range(runs):
+        name = f"f{number:05}.txt"
+        git_repo.write(name, f"{tokens.get(name, 'nothing')} {number}\n")
+    git_repo.commit("many blobs")
+
+    done = scan("--history", "--format", "json", cwd=git_repo.path)
+    one_walk = git_repo.git("rev-list", "--objects", "--filter=object:type=blob", "--all")
+    listed = [line.split(" ", 1)[1] for line in one_walk.splitlines() if " " in line]
+
+    assert done.rc == 1, done.why
+    paths = [finding["path"] for finding in done.json()["findings"]]
+    assert paths == [path for path in listed if path in tokens]
+    assert done.json()["summary"]["scanned"] == runs
+
+
+def test_a_history_read_stopped_early_leaves_no_process_or_thread(git_repo: GitRepo) -> None:
+    """Closing the scan after its first blob (an error downstream, ^C) ends both cat-file
+    processes, the lister and every reading thread."""
+    for number in range(3 * blob_streams.RUN):
+        git_repo.write(f"f{number:05}.txt", f"{new_pat()}\n")
+    git_repo.commit("many blobs")
+    before = set(threading.enumerate())
+
+    history = HistoryScan(git_repo.path, [], [])
+    items = history.items()
+    next(items)
+    items.close()
+
+    assert set(threading.enumerate()) - before == set()
+    assert _git_children() == []
+
+
+def _git_children() -> list[str]:
+    """The git processes this process has started and not reaped (zombies included)."""
+    children = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        listed = (task / "children").read_text().split()
+        children += [Path(f"/proc/{pid}/comm").read_text().strip() for pid in listed]
+    return [name for name in children if name.startswith("git")]
