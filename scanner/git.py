@@ -128,9 +128,10 @@ class CatFile:
         yield from self._objects(only_blobs=True)
 
     def read_selected(self, selected: Selector) -> Iterator[Blob]:
-        """Every blob named on this process's stdin, read into one reused buffer: a blob that
+        """Every object named on this process's stdin, read into one reused buffer: a blob that
         `selected` turns down (it is shown the buffer and the blob's span in it) comes as
-        `SKIPPED`, never copied; a selected one comes whole, or windowed past `LARGE_BLOB`.
+        `SKIPPED`, never copied; a selected one comes whole, or windowed past `LARGE_BLOB`; an
+        object the repository lacks comes as `MISSING`, one of another type as `NOT_A_BLOB`.
 
         Wants `bufsize=SMALL_BUFFER`. A blob too big for the buffer is not shown to `selected`: it
         comes like `read_piped` gives it, a window at a time.
