@@ -273,21 +273,26 @@ def test_a_history_read_stopped_early_leaves_no_process_or_thread(git_repo: GitR
     for number in range(3 * blob_streams.RUN):
         git_repo.write(f"f{number:05}.txt", f"{new_pat()}\n")
     git_repo.commit("many blobs")
-    before = set(threading.enumerate())
+    threads_before, children_before = set(threading.enumerate()), _git_children()
 
     history = HistoryScan(git_repo.path, [], [])
     items = history.items()
     next(items)
     items.close()
 
-    assert set(threading.enumerate()) - before == set()
-    assert _git_children() == []
+    assert set(threading.enumerate()) - threads_before == set()
+    assert _git_children() - children_before == set()
 
 
-def _git_children() -> list[str]:
+def _git_children() -> set[int]:
     """The git processes this process has started and not reaped (zombies included)."""
-    children = []
+    children = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        listed = (task / "children").read_text().split()
-        children += [Path(f"/proc/{pid}/comm").read_text().strip() for pid in listed]
-    return [name for name in children if name.startswith("git")]
+        for pid in (task / "children").read_text().split():
+            try:
+                name = Path(f"/proc/{pid}/comm").read_text()
+            except FileNotFoundError:  # reaped since it was listed
+                continue
+            if name.startswith("git"):
+                children.add(int(pid))
+    return children
