@@ -114,10 +114,11 @@ class BlobReads:
         for process in (self.lister, *(reader.process for reader in self._readers)):
             if process.poll() is None:
                 process.kill()
-        while any(thread.is_alive() for thread in self._threads if thread.ident is not None):
+        while alive := [thread for thread in self._threads if thread.ident and thread.is_alive()]:
             try:  # a thread may wait to hand over a message, or for a blob to be consumed
-                message = self._queue.get(timeout=0.05)
+                message = self._queue.get_nowait()
             except queue.Empty:
+                alive[0].join(timeout=0.01)  # back at once when it ends: no wait after a full read
                 continue
             if isinstance(message, _Copied) and message.consumed is not None:
                 message.consumed.set()
