@@ -65,10 +65,7 @@ class BlobReads:
     ) -> None:
         self.lister = lister
         self._make_selector = make_selector
-        self._readers = [
-            git.CatFile(cwd, stdin=subprocess.PIPE, bufsize=git.SMALL_BUFFER)
-            for _ in range(streams)
-        ]
+        self._readers = [git.CatFile(cwd) for _ in range(streams)]
         self._queue: queue.Queue[_Message] = queue.Queue(maxsize=IN_FLIGHT)
         self._missing: list[tuple[int, str]] = []
         self._threads = [threading.Thread(target=self._deal, daemon=True)] + [

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
 
@@ -21,7 +20,6 @@ from scanner.gitspawn import env as _env
 __all__ = ["GIT", "GitError"]
 
 ZERO_SHA = "0" * 40
-READ_CHUNK = 1 << 20
 
 
 def run(*args: str, cwd: Path | None = None) -> str:
@@ -98,34 +96,21 @@ LARGE_BLOB = WINDOW  # a larger blob is streamed, a window at a time, not read w
 class CatFile:
     """One long-lived `git cat-file --batch` process, streaming objects one at a time."""
 
-    def __init__(
-        self, cwd: Path, *, stdin: int | IO[bytes] = subprocess.PIPE, bufsize: int = READ_CHUNK
-    ) -> None:
-        """`bufsize` is stdout's buffer: `read_selected`, which has its own, wants a small one
-        (`SMALL_BUFFER`), so that its reads go straight from the pipe into its buffer."""
+    def __init__(self, cwd: Path) -> None:
+        """Its stdin is a pipe for the ids to read. Its stdout's buffer is small
+        (`SMALL_BUFFER`): `read_selected` has its own, and reads straight into it."""
         args = [*GIT, "cat-file", "--batch"]
         self.process = subprocess.Popen(
             args,
             cwd=cwd,
-            stdin=stdin,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
-            bufsize=bufsize,
+            bufsize=SMALL_BUFFER,
         )
         widen_pipe(self.process.stdout)
         self.missing: list[str] = []
-
-    def read(self, shas: Iterable[str]) -> Iterator[Blob]:
-        """The blobs among `shas`, in order; missing ones are recorded in `self.missing`."""
-        feeder = threading.Thread(target=self._feed, args=(shas,), daemon=True)
-        feeder.start()
-        yield from self._objects(only_blobs=True)
-        feeder.join()
-
-    def read_piped(self) -> Iterator[Blob]:
-        """The blobs named by whatever feeds this process's stdin (another git process)."""
-        yield from self._objects(only_blobs=True)
 
     def read_selected(self, selected: Selector) -> Iterator[Blob]:
         """Every object named on this process's stdin, read into one reused buffer: a blob that
@@ -133,8 +118,8 @@ class CatFile:
         `SKIPPED`, never copied; a selected one comes whole, or windowed past `LARGE_BLOB`; an
         object the repository lacks comes as `MISSING`, one of another type as `NOT_A_BLOB`.
 
-        Wants `bufsize=SMALL_BUFFER`. A blob too big for the buffer is not shown to `selected`: it
-        comes like `read_piped` gives it, a window at a time.
+        A blob too big for the buffer is not shown to `selected`: it comes whole up to
+        `LARGE_BLOB`, then a window at a time from the pipe.
         """
         stdout = self.process.stdout
         assert stdout is not None
@@ -150,44 +135,6 @@ class CatFile:
         for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
             if pipe is not None and not pipe.closed:
                 pipe.close()
-
-    def _feed(self, shas: Iterable[str]) -> None:
-        stdin = self.process.stdin
-        assert stdin is not None
-        try:
-            for sha in shas:
-                stdin.write(sha.encode("ascii") + b"\n")
-            stdin.close()
-        except BrokenPipeError:  # git went away; the reader reports it
-            pass
-
-    def _objects(self, *, only_blobs: bool) -> Iterator[Blob]:
-        stdout = self.process.stdout
-        assert stdout is not None
-        while header := stdout.readline():
-            parts = header.split()
-            if len(parts) == 2 and parts[1] == b"missing":
-                self.missing.append(parts[0].decode("ascii", "replace").lstrip("?"))
-                continue
-            if len(parts) != 3:
-                raise GitError(f"unexpected output from git cat-file: {header[:80]!r}")
-            size = int(parts[2])
-            wanted = not only_blobs or parts[1] == b"blob"
-            if size <= LARGE_BLOB:
-                data = stdout.read(size)
-                stdout.read(1)  # the newline after each object
-                if wanted:
-                    yield Blob(parts[0].decode("ascii"), data)
-                continue
-            rest = _Remainder(stdout, size - LARGE_BLOB)
-            first = stdout.read(LARGE_BLOB)
-            if wanted:
-                yield Blob(parts[0].decode("ascii"), first, iter(rest))
-            rest.drain()  # whatever the consumer left unread, before the next header
-            stdout.read(1)
-        if self.process.wait() != 0 and self.process.stderr is not None:
-            message = self.process.stderr.read().decode("utf-8", "replace").strip()
-            raise GitError(message.splitlines()[-1] if message else "git cat-file failed")
 
 
 class _Readable(Protocol):
@@ -268,7 +215,7 @@ def _selected_objects(stream: IO[bytes], selected: Selector, missing: list[str])
             if not more:
                 raise GitError("git cat-file ended in the middle of an object")
             continue
-        # Bigger than the buffer: read from the pipe as `read_piped` does, the buffer's part first.
+        # Bigger than the buffer: read on from the pipe, the buffer's part first.
         source = _Spilled(view[body:filled].tobytes(), stream)
         start = filled = 0
         first, rest = (
