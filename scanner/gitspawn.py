@@ -139,10 +139,6 @@ class Git:
         assert self._popen.stdout is not None
         self.stdout = self._popen.stdout
 
-    def widen(self) -> None:
-        """A 1 MiB stdout pipe (`widen_pipe`)."""
-        widen_pipe(self.stdout)
-
     def feed(self, data: bytes) -> None:
         """Write `data` to stdin and close it; more than a pipe surely holds goes from a thread,
         so that git, its stdout full, never waits on a writer that waits on it."""

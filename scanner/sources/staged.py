@@ -221,7 +221,7 @@ def _read(
         if not shas:
             return contents, large
         if len(shas) > 2:  # a one-file commit reads too little to gain from a wider pipe
-            reader.widen()
+            gitspawn.widen_pipe(reader.stdout)
         reader.feed(b"".join(sha.encode("ascii") + b"\n" for sha in dict.fromkeys(shas)))
         stdout = reader.stdout
         while header := stdout.readline():
