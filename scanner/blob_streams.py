@@ -63,7 +63,7 @@ class BlobReads:
         make_selector: Callable[[], git.Selector],
         streams: int = STREAMS,
     ) -> None:
-        self.lister = lister
+        self._lister = lister
         self._make_selector = make_selector
         self._readers = [git.CatFile(cwd) for _ in range(streams)]
         self._queue: queue.Queue[_Message] = queue.Queue(maxsize=IN_FLIGHT)
@@ -108,7 +108,7 @@ class BlobReads:
         if self._closed:
             return
         self._closed = True
-        for process in (self.lister, *(reader.process for reader in self._readers)):
+        for process in (self._lister, *(reader.process for reader in self._readers)):
             if process.poll() is None:
                 process.kill()
         while alive := [thread for thread in self._threads if thread.ident and thread.is_alive()]:
@@ -125,9 +125,9 @@ class BlobReads:
     def _deal(self) -> None:
         """The lister's ids, `RUN` lines to each process in turn; then each one's end of input."""
         stdins = [reader.process.stdin for reader in self._readers]
-        assert self.lister.stdout is not None
+        assert self._lister.stdout is not None
         try:
-            with self.lister.stdout as ids:
+            with self._lister.stdout as ids:
                 for turn in itertools.cycle(stdins):
                     run = b"".join(itertools.islice(ids, RUN))
                     if not run:

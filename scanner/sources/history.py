@@ -36,7 +36,7 @@ class HistoryScan:
     blobs_read: int = 0
     introductions: git.Introductions | None = None
     missing_blobs: int = 0
-    _places: dict[str, int] = field(default_factory=dict)  # copied blob -> place in the listing
+    _places: dict[str, int] = field(default_factory=dict, init=False)  # copied blob -> its place
 
     def __post_init__(self) -> None:
         top = git.repository_dir(self.cwd)
